@@ -1,0 +1,130 @@
+"""Which procedure a question is about: the remembered one, another one it names, or several candidates.
+
+The dialogue remembers the current procedure. A follow-up that only names an aspect ("Lệ phí bao nhiêu?")
+stays on it; a question that names another procedure (the search is confident about a different code and
+the question says more than aspect words) switches topic. Word lists live in topic.yml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from procedure_index.vntext import fold_diacritics, syllables
+
+TOPIC_PATH = Path(__file__).with_name("topic.yml")
+
+
+class SearchLike(Protocol):
+    """`procedure_index.search.ProcedureSearch`: .search(question, k) -> SearchResponse, .get(code)."""
+
+    def search(self, question: str, k: int = 5) -> Any: ...
+
+    def get(self, code: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class TopicRules:
+    ignored_phrases: tuple[tuple[str, ...], ...]  # aspect phrases and fillers, longest first
+    min_content_syllables: int
+    switch_min_score: float | None
+    max_candidates: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """verdict: confident (procedure set) | ambiguous (candidates set) | none."""
+
+    verdict: str
+    procedure: Any = None
+    candidates: list[Candidate] = field(default_factory=list)
+    switched: bool = False
+
+
+def _phrases(words: list[str]) -> tuple[tuple[str, ...], ...]:
+    phrases = {tuple(syllables(str(w))) for w in words}
+    return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+
+
+@lru_cache
+def load_topic_rules(path: Path = TOPIC_PATH) -> TopicRules:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    score = data.get("switch_min_score")
+    return TopicRules(
+        ignored_phrases=_phrases(list(data["aspect_phrases"]) + list(data["filler_words"])),
+        min_content_syllables=int(data["min_content_syllables"]),
+        switch_min_score=None if score is None else float(score),
+        max_candidates=int(data["max_candidates"]),
+    )
+
+
+def _matches(span: list[str], phrase: tuple[str, ...]) -> bool:
+    """Typed with diacritics: exact; typed without ("le phi"): compared with the folded phrase."""
+    return all(
+        token == word or (token == fold_diacritics(token) and token == fold_diacritics(word))
+        for token, word in zip(span, phrase)
+    )
+
+
+def content_syllables(question: str, rules: TopicRules) -> list[str]:
+    """The syllables left once aspect phrases and fillers are removed (longest phrase first)."""
+    tokens = syllables(question)
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for phrase in rules.ignored_phrases:
+            if i + len(phrase) <= len(tokens) and _matches(tokens[i:i + len(phrase)], phrase):
+                i += len(phrase)
+                break
+        else:
+            kept.append(tokens[i])
+            i += 1
+    return kept
+
+
+def names_something(question: str, rules: TopicRules) -> bool:
+    return len(content_syllables(question, rules)) >= rules.min_content_syllables
+
+
+def _candidates(results: list[Any], limit: int) -> list[Candidate]:
+    return [Candidate(hit.code, hit.name) for hit in results[:limit]]
+
+
+def decide_procedure(
+    search: SearchLike, question: str, remembered_code: str | None, rules: TopicRules | None = None
+) -> Decision:
+    """Pick the procedure the question is about (see the module docstring)."""
+    rules = rules or load_topic_rules()
+    remembered = search.get(remembered_code) if remembered_code else None
+    question = (question or "").strip()
+    if remembered is not None and (not question or not names_something(question, rules)):
+        return Decision("confident", remembered)
+    if not question:
+        return Decision("none")
+    response = search.search(question, k=max(5, rules.max_candidates))
+    results = list(response.results)
+    top = results[0] if results else None
+    if remembered is not None:
+        if top is None or top.code == remembered.code or response.verdict != "confident":
+            return Decision("confident", remembered)
+        if rules.switch_min_score is not None and top.score < rules.switch_min_score:
+            return Decision("confident", remembered)
+        switched = search.get(top.code)
+        return Decision("confident", switched, switched=True) if switched else Decision("confident", remembered)
+    if response.verdict == "confident" and top is not None:
+        procedure = search.get(top.code)
+        if procedure is not None:
+            return Decision("confident", procedure)
+    if response.verdict in ("confident", "ambiguous") and results:
+        return Decision("ambiguous", candidates=_candidates(results, rules.max_candidates))
+    return Decision("none")

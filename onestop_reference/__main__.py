@@ -1,0 +1,3 @@
+from onestop_reference.server import main
+
+main()
