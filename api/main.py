@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 from api.conversations import ConversationService, RasaBot
 from api.db import Database
 from api.deps import search_provider_for
-from api.routers import health, procedures, webchat
+from api.dossiers import build_lookup_service
+from api.handoff import build_handoff_service
+from api.routers import dossiers, handoff, health, procedures, webchat
 from api.settings import Settings, get_settings
 
 log = logging.getLogger("api")
@@ -41,7 +43,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(data_dir / "assistant.sqlite3")
     search = search_provider_for(settings)
 
-    conversations = ConversationService(db=db, bot=RasaBot(settings.resolved_rasa_url), hotline=settings.hotline)
+    handoff_service = build_handoff_service(settings, db)
+    conversations = ConversationService(
+        db=db, bot=RasaBot(settings.resolved_rasa_url), hotline=settings.hotline,
+        is_held=handoff_service.store.is_held,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -59,10 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.search = search
     app.state.conversations = conversations
+    app.state.handoff = handoff_service
 
     app.include_router(health.build_router(settings.resolved_rasa_url, f"http://127.0.0.1:{settings.actions_port}", search))
     app.include_router(webchat.build_router(conversations, settings.max_message_chars))
     app.include_router(procedures.build_router(search))
+    app.include_router(dossiers.build_router(build_lookup_service(settings, db)))
+    app.include_router(handoff.build_router(handoff_service))
     return app
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
-import json
 import os
 import signal
 import socket
@@ -133,11 +132,13 @@ def ensure_index(settings: Settings) -> Path:
             return index_dir
         say("building the procedure index (catalog or search code changed) ...")
         started = time.monotonic()
-        cmd = [str(APP_PYTHON_BIN / "procedure-index"), "build", "--out", str(index_dir)]
+        cmd = [
+            str(APP_PYTHON_BIN / "procedure-index"), "build", "--out", str(index_dir),
+            "--embedding-model", settings.embedding_model, "--province", settings.province,
+        ]
         for path in catalogs:
             cmd += ["--catalog", str(path)]
-        env = dict(os.environ, EMBEDDING_MODEL=settings.embedding_model, PROVINCE=settings.province)
-        result = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env)
+        result = subprocess.run(cmd, cwd=PROJECT_ROOT)
         if result.returncode != 0:
             raise SystemExit("[assistant] building the procedure index failed (output above)")
         stamp.write_text(digest + "\n")

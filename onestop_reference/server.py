@@ -107,7 +107,7 @@ def create_app(
         if not code:
             return protocol_reply(ERROR_MISSING_CODE, "Thiếu mã hồ sơ")
         if faults_enabled and code in FAULT_CODES:
-            return await simulate_fault(code, slow_seconds)
+            return await simulate_fault(code, slow_seconds, request)
         dossier = dossiers.get(code)
         if dossier is None:
             return protocol_reply(0, "Không tìm thấy hồ sơ")
@@ -116,15 +116,23 @@ def create_app(
     return app
 
 
-async def simulate_fault(code: str, slow_seconds: float):
+async def simulate_fault(code: str, slow_seconds: float, request: Request):
     if code == SLOW_CODE:
-        await asyncio.sleep(slow_seconds)
+        await sleep_unless_disconnected(slow_seconds, request)
         return protocol_reply(0, "Không tìm thấy hồ sơ")
     if code == HTTP_500_CODE:
         return PlainTextResponse("Internal Server Error", status_code=500)
     if code == NOT_JSON_CODE:
         return PlainTextResponse("<html>maintenance</html>", status_code=200)
     return protocol_reply(ERROR_INTERNAL, "Lỗi hệ thống")
+
+
+async def sleep_unless_disconnected(seconds: float, request: Request, step_s: float = 0.05) -> None:
+    """Stop waiting once the caller gave up, so a shutdown never waits for an abandoned slow request."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline and not await request.is_disconnected():
+        await asyncio.sleep(step_s)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -163,9 +163,14 @@ def expand_aliases(tokens: list[str], path: Path = ALIASES_PATH) -> list[str]:
     return out
 
 
+def expand_all(tokens: list[str], path: Path = ALIASES_PATH) -> list[str]:
+    """Two passes, so an expansion can complete a longer alias ("làm gks" -> "đăng ký khai sinh")."""
+    return expand_aliases(expand_aliases(tokens, path), path)
+
+
 def normalize_tokens(text: str, fold: bool = False) -> list[str]:
     """Syllables with aliases expanded; folded when ``fold``."""
-    tokens = expand_aliases(syllables(text))
+    tokens = expand_all(syllables(text))
     return [fold_diacritics(t) for t in tokens] if fold else tokens
 
 

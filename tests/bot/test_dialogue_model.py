@@ -1,0 +1,79 @@
+"""`rasa data validate` and the Rasa test stories (tests/bot/test_stories.yml) on a freshly trained
+dialogue model. The model is cached under var/test-models/ by a hash of config, domain and stories/rules,
+so a second run only tests.
+
+Run in the bot env: /work/main/.venv-bot/bin/python -m pytest tests/bot -q
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA = Path(sys.executable).parent / "rasa"
+STORIES = ROOT / "tests" / "bot" / "test_stories.yml"
+DIALOGUE_INPUTS = [ROOT / "config.yml", *sorted((ROOT / "bot" / "domain").glob("*.yml")),
+                   *sorted((ROOT / "nlu_data" / "stories").glob("*.yml")),
+                   *sorted((ROOT / "nlu_data" / "rules").glob("*.yml"))]
+
+pytestmark = pytest.mark.skipif(not RASA.exists(), reason="needs the Rasa env (.venv-bot)")
+
+
+def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    return subprocess.run([str(RASA), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def inputs_hash() -> str:
+    digest = hashlib.sha256()
+    for path in DIALOGUE_INPUTS:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def dialogue_model() -> Path:
+    """A core-only model: test stories carry their intents, so no NLU training is needed here."""
+    out = ROOT / "var" / "test-models"
+    name = f"dialogue-{inputs_hash()}"
+    model = out / f"{name}.tar.gz"
+    if not model.exists():
+        result = rasa("train", "core", "--config", "config.yml", "--domain", "bot/domain", "--stories", "nlu_data",
+                      "--out", str(out), "--fixed-model-name", name)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert model.exists()
+    return model
+
+
+def run_test_stories(model: Path, stories: Path, out: Path) -> tuple[subprocess.CompletedProcess, str]:
+    """(the process, failed_test_stories.yml); Rasa writes that file with every failed story annotated."""
+    result = rasa("test", "core", "--stories", str(stories), "--model", str(model), "--out", str(out))
+    failed = (out / "failed_test_stories.yml")
+    return result, failed.read_text(encoding="utf-8") if failed.exists() else ""
+
+
+def test_training_data_validates():
+    result = rasa("data", "validate", "--config", "config.yml", "--domain", "bot/domain", "--data", "nlu_data")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_main_flows_pass(dialogue_model: Path, tmp_path: Path):
+    result, failed = run_test_stories(dialogue_model, STORIES, tmp_path)
+    assert "None of the test stories failed" in failed, failed
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_a_wrong_story_is_reported(dialogue_model: Path, tmp_path: Path):
+    """The harness can fail: a fee question answered with a goodbye must be reported."""
+    wrong = tmp_path / "wrong.yml"
+    wrong.write_text(
+        'version: "3.1"\nstories:\n  - story: wrong\n    steps:\n'
+        "      - intent: ask_fee\n      - action: utter_goodbye\n", encoding="utf-8")
+    _, failed = run_test_stories(dialogue_model, wrong, tmp_path / "out")
+    assert "utter_goodbye" in failed and "predicted: action_answer_procedure" in failed
