@@ -34,6 +34,24 @@ def fallback_tier(previous_count: Any, handoff_after: int) -> tuple[int, str]:
     return count, response
 
 
+# actions after which a "not understood" turn counts as a repeat (the two-tier fallback is consecutive)
+FALLBACK_ACTIONS = {"action_fallback", "action_answer_procedure"}
+
+
+def consecutive_fallback_count(events: list[dict[str, Any]], slot_value: Any) -> int:
+    """The fallback counter, or 0 when the bot's previous turn was something else (a greeting, a lookup)."""
+    seen_user = False
+    for event in reversed(events or []):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                break
+            seen_user = True
+        elif kind == "action" and seen_user and event.get("name") not in ("action_listen", None):
+            return int(slot_value or 0) if event["name"] in FALLBACK_ACTIONS else 0
+    return int(slot_value or 0)
+
+
 def normalize_dossier_code(value: Any) -> str | None:
     """The dossier code found in what the citizen typed, in canonical form (agency letter upper case)."""
     match = DOSSIER_CODE_RE.search(str(value or ""))
@@ -41,7 +59,11 @@ def normalize_dossier_code(value: Any) -> str | None:
 
 
 def extract_last4(value: Any) -> str | None:
-    """Exactly one group of 4 digits (the last digits of the phone registered on the dossier)."""
+    """Exactly one group of 4 digits (the last digits of the phone registered on the dossier); a whole
+    mobile number typed instead gives its last 4 (only those are sent on)."""
+    phone = normalize_phone(value)
+    if phone:
+        return phone[-4:]
     groups = LAST4_RE.findall(str(value or ""))
     return groups[0] if len(groups) == 1 else None
 

@@ -45,7 +45,7 @@ class ActionDossierLookup(Action):
         settings = load_settings()
         code = tracker.get_slot("dossier_code")
         digits = tracker.get_slot("phone_last4")
-        clear_all = [SlotSet("dossier_code", None), SlotSet("phone_last4", None)]
+        clear_all = [SlotSet("dossier_code", None), SlotSet("phone_last4", None), SlotSet("fallback_count", 0.0)]
         try:
             response = await self.client_factory(settings).lookup_dossier(tracker.sender_id, code, digits)
         except AppUnavailable:
@@ -53,7 +53,7 @@ class ActionDossierLookup(Action):
             return clear_all
         dispatcher.utter_message(text=response.get("message") or "")
         if response.get("outcome") in KEEP_CODE_OUTCOMES:
-            return [SlotSet("phone_last4", None)]
+            return [SlotSet("phone_last4", None), SlotSet("fallback_count", 0.0)]
         return clear_all
 
 

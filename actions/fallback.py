@@ -15,4 +15,4 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        return send_fallback(dispatcher, tracker.get_slot("fallback_count"), load_settings())
+        return send_fallback(dispatcher, tracker, load_settings())

@@ -21,8 +21,11 @@ def build_request(tracker: Tracker, settings: ActionSettings) -> dict[str, Any] 
     if intent == "ask_more":
         if not code:
             return None
-        return {"question": "", "aspect": tracker.get_slot("last_aspect") or "documents",
-                "procedure_code": code, "part": next_part(tracker.get_slot("doc_part"))}
+        aspect = tracker.get_slot("last_aspect") or "general"
+        if aspect == "general":  # "còn gì nữa" after the overview: the documents are what people need next
+            return {"question": "", "aspect": "documents", "procedure_code": code, "part": 1}
+        return {"question": "", "aspect": aspect, "procedure_code": code,
+                "part": next_part(tracker.get_slot("doc_part"))}
     return {"question": "" if is_payload(text) else text, "aspect": aspect_for_intent(intent, settings.aspects),
             "procedure_code": code, "part": 1}
 
@@ -62,4 +65,4 @@ class ActionAnswerProcedure(Action):
         if verdict == "ambiguous":
             send_app_messages(dispatcher, response.get("messages") or [])
             return [SlotSet("fallback_count", 0.0)]
-        return send_fallback(dispatcher, tracker.get_slot("fallback_count"), settings)
+        return send_fallback(dispatcher, tracker, settings)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dialogue_logic import fallback_tier
+from actions.dialogue_logic import consecutive_fallback_count, fallback_tier
 from actions.settings import ActionSettings
 
 
@@ -16,9 +17,10 @@ def send_app_messages(dispatcher: CollectingDispatcher, messages: list[dict[str,
         dispatcher.utter_message(text=message.get("text", ""), buttons=buttons or None)
 
 
-def send_fallback(dispatcher: CollectingDispatcher, previous_count: Any, settings: ActionSettings) -> list[SlotSet]:
-    """Two tiers; the counter tells which one, so the same fallback is never repeated in a row."""
-    count, response = fallback_tier(previous_count, settings.handoff_after)
+def send_fallback(dispatcher: CollectingDispatcher, tracker: Tracker, settings: ActionSettings) -> list[SlotSet]:
+    """Two tiers; the counter of consecutive misunderstandings tells which, so "rephrase" never repeats."""
+    previous = consecutive_fallback_count(tracker.events, tracker.get_slot("fallback_count"))
+    count, response = fallback_tier(previous, settings.handoff_after)
     dispatcher.utter_message(response=response, hotline=settings.hotline)
     return [SlotSet("fallback_count", float(count))]
 

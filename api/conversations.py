@@ -66,24 +66,40 @@ class Bot(Protocol):
 
 
 class RasaBot:
-    """Rasa's REST channel: POST /webhooks/rest/webhook {"sender","message","metadata"} -> [ {text, buttons} ]."""
+    """Rasa's REST channel: POST /webhooks/rest/webhook {"sender","message","metadata"} -> [ {text, buttons} ].
+
+    One HTTP client is reused for every message: building a client per message costs more CPU than the
+    request itself.
+    """
 
     def __init__(self, base_url: str, timeout_s: float = 30.0):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=self.timeout_s)
+        return self._client
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-                resp = await client.post(
-                    f"{self.base_url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": text, "metadata": metadata},
-                )
+            resp = await self._http().post(
+                f"{self.base_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": text, "metadata": metadata},
+            )
             resp.raise_for_status()
             payload = resp.json()
+        except RuntimeError as exc:  # a client bound to an event loop that has ended: start a new one
+            self._client = None
+            raise BotUnavailable(str(exc)) from exc
         except (httpx.HTTPError, ValueError) as exc:
             raise BotUnavailable(str(exc)) from exc
         return [msg for msg in (_from_rasa(item) for item in payload) if msg is not None]
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _from_rasa(item: dict[str, Any]) -> BotMessage | None:

@@ -30,6 +30,7 @@ class Database:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: an app crash or restart loses no commit; only power loss may drop the last ones
         conn.execute("PRAGMA foreign_keys=ON")
         try:
             conn.execute("BEGIN")

@@ -15,6 +15,7 @@ from api.dossiers import build_lookup_service
 from api.handoff import build_handoff_service
 from api.routers import dossiers, handoff, health, procedures, webchat
 from api.settings import Settings, get_settings
+from api.zalo.router import build_channel
 
 log = logging.getLogger("api")
 
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(procedures.build_router(search))
     app.include_router(dossiers.build_router(build_lookup_service(settings, db)))
     app.include_router(handoff.build_router(handoff_service))
+    # The Zalo router carries its queue workers' start/stop; FastAPI merges it with the lifespan above.
+    zalo = build_channel(settings, conversations, db)
+    app.include_router(zalo.router)
+    app.state.zalo = zalo
     return app
 
 

@@ -38,15 +38,16 @@ def document_terms(tokens: list[str]) -> list[str]:
     return ngram_terms(folded, "f:") + ngram_terms(tokens, "a:")
 
 
-def procedure_fields(procedure: Procedure, text_max_syllables: int) -> dict[str, list[str]]:
-    """Accented, alias-expanded syllables of each searchable field."""
-    meta = " . ".join(filter(None, [procedure.field, procedure.results, " . ".join(procedure.subjects)]))
+def procedure_field(procedure: Procedure, name: str, text_max_syllables: int) -> list[str]:
+    """Accented, alias-expanded syllables of one searchable field: name, meta or text."""
+    if name == "name":
+        return vntext.normalize_tokens(procedure.name)
+    if name == "meta":
+        return vntext.normalize_tokens(" . ".join(filter(None, [procedure.field, procedure.results,
+                                                                " . ".join(procedure.subjects)])))
     long_text = " . ".join(filter(None, [procedure.documents, procedure.requirements, procedure.steps]))
-    return {
-        "name": vntext.normalize_tokens(procedure.name),
-        "meta": vntext.normalize_tokens(meta),
-        "text": vntext.normalize_tokens(long_text)[:text_max_syllables],
-    }
+    # Cut the raw text first: normalising whole legal texts would cost more than it brings.
+    return vntext.normalize_tokens(" ".join(long_text.split()[: text_max_syllables * 2]))[:text_max_syllables]
 
 
 def training_sentences(procedure: Procedure) -> list[list[str]]:

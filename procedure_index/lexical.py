@@ -6,34 +6,44 @@ index is loaded, so a query is one sparse column slice and a dot product.
 from __future__ import annotations
 
 import json
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 import scipy.sparse as sp
 
 
-def bm25_matrix(docs: list[list[str]], vocab: dict[str, int], k1: float, b: float) -> sp.csr_matrix:
-    rows, cols, tfs = [], [], []
-    lengths = np.zeros(len(docs), dtype=np.float32)
+def bm25_matrix(docs: Iterable[list[str]], vocab: dict[str, int], k1: float, b: float,
+                grow_vocab: bool = False) -> sp.csr_matrix:
+    """BM25 weight of every (document, term); terms missing from vocab are added when grow_vocab."""
+    rows, cols, tfs = array("i"), array("i"), array("f")  # compact: millions of entries on a full catalog
+    lengths = array("f")
     for row, terms in enumerate(docs):
         counts: dict[int, int] = {}
         for term in terms:
-            counts[vocab[term]] = counts.get(vocab[term], 0) + 1
-        lengths[row] = len(terms)
+            column = vocab.get(term)
+            if column is None:
+                if not grow_vocab:
+                    continue
+                column = vocab[term] = len(vocab)
+            counts[column] = counts.get(column, 0) + 1
+        lengths.append(len(terms))
         rows.extend([row] * len(counts))
         cols.extend(counts.keys())
         tfs.extend(counts.values())
-    rows_a = np.asarray(rows, dtype=np.int64)
-    cols_a = np.asarray(cols, dtype=np.int64)
-    tf = np.asarray(tfs, dtype=np.float32)
-    n_docs = max(len(docs), 1)
+    n_docs = len(lengths)
+    rows_a = np.frombuffer(rows, dtype=np.int32).astype(np.int64)
+    cols_a = np.frombuffer(cols, dtype=np.int32).astype(np.int64)
+    tf = np.frombuffer(tfs, dtype=np.float32)
+    length = np.frombuffer(lengths, dtype=np.float32)
     df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
-    idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-    avg = float(lengths.mean()) if len(docs) and lengths.mean() > 0 else 1.0
-    norm = k1 * (1.0 - b + b * lengths[rows_a] / avg)
+    idf = np.log(1.0 + (max(n_docs, 1) - df + 0.5) / (df + 0.5))
+    avg = float(length.mean()) if n_docs and length.mean() > 0 else 1.0
+    norm = k1 * (1.0 - b + b * length[rows_a] / avg)
     weights = idf[cols_a] * tf * (k1 + 1.0) / (tf + norm)
-    return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(len(docs), len(vocab)), dtype=np.float32)
+    return sp.csr_matrix((weights, (rows_a, cols_a)), shape=(n_docs, len(vocab)), dtype=np.float32)
 
 
 @dataclass
@@ -42,14 +52,23 @@ class LexicalIndex:
     fields: dict[str, sp.csr_matrix]
 
     @classmethod
-    def build(cls, field_docs: dict[str, list[list[str]]], k1: float, b: float) -> "LexicalIndex":
+    def build(cls, field_docs: dict[str, Callable[[], Iterable[list[str]]]], k1: float, b: float) -> "LexicalIndex":
+        """field name -> a function yielding each document's terms (generated lazily to save memory)."""
         vocab: dict[str, int] = {}
-        for docs in field_docs.values():
-            for terms in docs:
-                for term in terms:
-                    if term not in vocab:
-                        vocab[term] = len(vocab)
-        return cls(vocab=vocab, fields={name: bm25_matrix(docs, vocab, k1, b) for name, docs in field_docs.items()})
+        fields = {name: bm25_matrix(make_docs(), vocab, k1, b, grow_vocab=True) for name, make_docs in field_docs.items()}
+        return cls(vocab=vocab, fields={name: m.tocsr() for name, m in
+                                        ((n, sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], len(vocab))))
+                                         for n, m in fields.items())})
+
+    def document_frequency_idf(self) -> np.ndarray:
+        """idf of each term counting a procedure once whichever fields contain it."""
+        present = None
+        for matrix in self.fields.values():
+            binary = (matrix > 0).astype(np.float32)
+            present = binary if present is None else present + binary
+        n_docs = present.shape[0]
+        df = np.asarray((present > 0).sum(axis=0)).ravel().astype(np.float32)
+        return np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     def save(self, out_dir: Path) -> None:
         (out_dir / "lexical_vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
@@ -73,6 +92,7 @@ class LexicalScorer:
                 part = index.fields[name] * weight
                 combined = part if combined is None else combined + part
         self.matrix = combined.tocsc()
+        self.field_matrices = {name: m.tocsc() for name, m in index.fields.items()}
         self.name_matrix = index.fields["name"].tocsr()
         self.n_docs = self.matrix.shape[0]
 
@@ -88,6 +108,17 @@ class LexicalScorer:
         if len(cols) == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self.matrix[:, cols] @ ws).ravel()
+
+    def field_scores(self, weights: dict[str, float], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Unweighted BM25 score of each field, for the given document rows only."""
+        cols, ws = self._columns(weights)
+        out = {}
+        for name, matrix in self.field_matrices.items():
+            if len(cols) == 0:
+                out[name] = np.zeros(len(rows), dtype=np.float32)
+            else:
+                out[name] = np.asarray(matrix[:, cols][rows] @ ws).ravel()
+        return out
 
     def name_coverage(self, doc: int, terms: list[str], idf_weights: dict[str, float]) -> float:
         """Share of the query's unigram weight whose term appears in the procedure's name."""

@@ -23,7 +23,7 @@ from procedure_index.restore import RestorationModel
 
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
 # Candidate features of the linear ranker; weights in search.yml (`ranking`), refitted by `calibrate`.
-RANKING_FEATURES = ["lexical", "dense", "dense_gap", "name_fit", "level_commune", "level_province",
+RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit", "level_commune", "level_province",
                     "level_ministry_only", "no_level", "for_citizens", "other_province", "own_province",
                     "summary_only"]
 
@@ -158,7 +158,9 @@ class ProcedureSearch:
         groups = np.fromiter(sorted(pool), dtype=np.int64)
         lexical = group_lex[groups]
         dense = np.asarray([group_dense.get(int(g), 0.0) for g in groups], dtype=np.float32)
-        features = self.ranking_features(query, groups, lexical, dense)
+        rows = np.asarray([self._best_row(int(g), row_scores) for g in groups], dtype=np.int64)
+        per_field = self._scorer.field_scores(terms, rows)
+        features = self.ranking_features(query, groups, lexical, dense, per_field)
         weights = self.config["ranking"]["weights"]
         vector = np.asarray([weights.get(name, 0.0) for name in RANKING_FEATURES], dtype=np.float32)
         fused = features @ vector
@@ -166,7 +168,7 @@ class ProcedureSearch:
         return Candidates(groups[order], fused[order], lexical[order], dense[order], features[order])
 
     def ranking_features(self, query: QueryAnalysis, groups: np.ndarray, lexical: np.ndarray,
-                         dense: np.ndarray) -> np.ndarray:
+                         dense: np.ndarray, per_field: dict[str, np.ndarray]) -> np.ndarray:
         """One row per candidate group, columns in RANKING_FEATURES order."""
         top_lex = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         has_dense = self._encoder is not None
@@ -175,7 +177,8 @@ class ProcedureSearch:
         top_dense = float(dense.max()) if has_dense and len(dense) else 0.0
         dense_gap = (dense - top_dense) if has_dense else np.zeros_like(dense)
         name_fit = np.asarray([self._name_fit(int(g), query) for g in groups], dtype=np.float32)
-        columns = [lexical / top_lex, dense_rel, np.clip(dense_gap, -0.2, 0.0) * 5.0, name_fit]
+        field_columns = [per_field[n] / (float(per_field[n].max()) or 1.0) for n in ("name", "meta", "text")]
+        columns = [lexical / top_lex, *field_columns, dense_rel, np.clip(dense_gap, -0.2, 0.0) * 5.0, name_fit]
         priors = self._group_priors[groups]
         return np.column_stack(columns + [priors[:, i] for i in range(priors.shape[1])]).astype(np.float32)
 
@@ -187,17 +190,19 @@ class ProcedureSearch:
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 
     def verdict_features(self, query: QueryAnalysis, candidates: Candidates) -> dict[str, float]:
+        """Generic evidence that the question is about a procedure and that the top one is right."""
+        idf = self._idf
         top_row = self._representative(int(candidates.groups[0]))
-        coverage = self._scorer.name_coverage(top_row, [f"f:{t}" for t in query.folded], self._default_idf())
+        coverage = self._scorer.name_coverage(top_row, [f"f:{t}" for t in query.folded], idf)
         second = float(candidates.fused[1]) if len(candidates.fused) > 1 else 0.0
-        query_weight = sum(self._default_idf().get(f"f:{t}", 0.0) for t in query.folded) or 1.0
+        query_weight = sum(idf.get(f"f:{t}", 0.0) for t in query.folded) or 1.0
         return {
+            "top_score": float(candidates.fused[0]),
+            "margin": float(candidates.fused[0]) - second,
             "coverage": coverage,
             "top_cosine": float(candidates.dense[0]),
-            "max_cosine": float(candidates.dense.max()),
-            "margin": float(candidates.fused[0]) - second,
-            "lexical_strength": float(candidates.lexical[0]) / query_weight,
-            "content_tokens": float(len(query.tokens)),
+            "lexical_strength": math.log1p(float(candidates.lexical[0]) / query_weight),
+            "content_tokens": math.log1p(len(query.tokens)),
         }
 
     def decide(self, features: dict[str, float]) -> str:
@@ -228,6 +233,11 @@ class ProcedureSearch:
         asked = set(query.folded)
         return sum(w for t, w in weights.items() if t in asked) / total
 
+    def _best_row(self, group: int, row_scores: np.ndarray) -> int:
+        start = int(self._starts[group])
+        end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self._procedures)
+        return start + int(np.argmax(row_scores[start:end]))
+
     def _prior_features(self, row: int) -> list[float]:
         """What kind of procedure this is: citizens mostly ask about commune- and province-level ones."""
         procedure = self._procedures[row]
@@ -237,9 +247,6 @@ class ProcedureSearch:
                 float(levels == {"Cấp bộ"}), float(not levels),
                 float(any("Công dân" in s or "Hộ gia đình" in s or "Cá nhân" in s for s in procedure.subjects)),
                 float(bool(procedure.province) and not own), float(own), float(procedure.detail != "full")]
-
-    def _default_idf(self) -> dict[str, float]:
-        return self._idf
 
     def _hit(self, group: int, score: float) -> Hit:
         procedure = self._procedures[self._representative(group)]
@@ -262,6 +269,3 @@ class ProcedureSearch:
             elif procedure.detail != "full":
                 factors[row] = fusion["summary_only_factor"]
         return factors
-
-    def _group_factor(self, groups: np.ndarray) -> np.ndarray:
-        return np.asarray([self._row_factor[self._representative(int(g))] for g in groups], dtype=np.float32)

@@ -132,40 +132,46 @@ def aliases(path: Path = ALIASES_PATH) -> dict[tuple[str, ...], tuple[str, ...]]
     return _load_aliases(str(path))[0]
 
 
-def expand_aliases(tokens: list[str], path: Path = ALIASES_PATH) -> list[str]:
-    """Replace the longest alias found at each position.
-
-    A span typed with diacritics must match the alias exactly ("sơ đồ" is not "sổ đỏ"); a span typed
-    without any is compared with the folded alias ("so do" -> "sổ đỏ").
-    """
+def _expand_once(tokens: list[str], produced: list[bool], path: Path) -> tuple[list[str], list[bool]]:
+    """Replace the longest alias found at each position; a span made only of earlier expansions is left
+    alone, so an expansion that contains its own alias is not expanded again."""
     exact, folded_table = _load_aliases(str(path))
     if not exact:
-        return list(tokens)
+        return list(tokens), list(produced)
     longest = max(len(k) for k in exact)
     folded = [fold_diacritics(t) for t in tokens]
     out: list[str] = []
+    out_produced: list[bool] = []
     i = 0
     while i < len(tokens):
         for size in range(min(longest, len(tokens) - i), 0, -1):
+            if all(produced[i:i + size]):
+                continue
             span = tuple(tokens[i:i + size])
             folded_span = tuple(folded[i:i + size])
-            if span == folded_span:
-                expansion = folded_table.get(folded_span)
-            else:
-                expansion = exact.get(span)
+            # Typed with diacritics: must match exactly ("sơ đồ" is not "sổ đỏ"); typed without: folded.
+            expansion = folded_table.get(folded_span) if span == folded_span else exact.get(span)
             if expansion is not None:
                 out.extend(expansion)
+                out_produced.extend([True] * len(expansion))
                 i += size
                 break
         else:
             out.append(tokens[i])
+            out_produced.append(produced[i])
             i += 1
-    return out
+    return out, out_produced
+
+
+def expand_aliases(tokens: list[str], path: Path = ALIASES_PATH) -> list[str]:
+    """One pass of alias replacement (see _expand_once)."""
+    return _expand_once(tokens, [False] * len(tokens), path)[0]
 
 
 def expand_all(tokens: list[str], path: Path = ALIASES_PATH) -> list[str]:
     """Two passes, so an expansion can complete a longer alias ("làm gks" -> "đăng ký khai sinh")."""
-    return expand_aliases(expand_aliases(tokens, path), path)
+    once, produced = _expand_once(tokens, [False] * len(tokens), path)
+    return _expand_once(once, produced, path)[0]
 
 
 def normalize_tokens(text: str, fold: bool = False) -> list[str]:

@@ -129,7 +129,8 @@ def display_name(name: str) -> str:
 
 
 def title_of(procedure: ProcedureLike, replies: Replies) -> str:
-    return replies.text("title").format(name=display_name(procedure.name), code=procedure.code)
+    name = shorten(display_name(procedure.name), replies.limit("title_max_chars"))
+    return replies.text("title").format(name=name, code=procedure.code)
 
 
 def source_line(procedure: ProcedureLike, replies: Replies) -> str:
@@ -150,16 +151,24 @@ def text_lines(text: str | None) -> list[str]:
     return lines
 
 
+HEADING = "\x00"  # marks a group heading among list lines ("Giấy tờ phải nộp", "Trường hợp ủy quyền…")
+
+
 def document_lines(procedure: ProcedureLike) -> list[str]:
-    """Document items with their quantity, grouped headings kept; falls back to the free text."""
+    """Document items with their quantity, under their group headings; falls back to the free text."""
     items = list(procedure.document_items or [])
     if not items:
         return text_lines(procedure.documents)
     lines: list[str] = []
+    group = None
     for item in items:
         name = (_get(item, "name") or "").strip()
         if not name:
             continue
+        item_group = (_get(item, "group") or "").strip() or None
+        if item_group and item_group != group:
+            lines.append(HEADING + item_group.rstrip(" :"))
+        group = item_group
         quantity = (_get(item, "quantity") or "").strip()
         lines.append(f"{name} ({quantity})" if quantity and quantity not in name else name)
     return lines
@@ -203,18 +212,34 @@ def channel_notes(procedure: ProcedureLike) -> list[str]:
 
 # --- paging --------------------------------------------------------------------------------------
 
+def _render(line: str, item_max: int) -> str:
+    if line.startswith(HEADING):
+        return shorten(line[len(HEADING):], item_max) + ":"
+    return "- " + shorten(line, item_max)
+
+
 def paginate(lines: list[str], per_part: int, budget: int, item_max: int) -> list[list[str]]:
-    """Cut lines into parts of at most `per_part` items whose bullets fit in `budget` characters."""
+    """Cut lines into parts of at most `per_part` items whose text fits in `budget` characters.
+
+    Group headings do not count as items, and a heading never ends a part (it moves to the next one).
+    """
     parts: list[list[str]] = []
     current: list[str] = []
-    used = 0
+    items = used = 0
     for line in lines:
-        bullet = "- " + shorten(line, item_max)
-        if current and (len(current) >= per_part or used + len(bullet) + 1 > budget):
-            parts.append(current)
-            current, used = [], 0
-        current.append(bullet)
-        used += len(bullet) + 1
+        rendered = _render(line, item_max)
+        is_heading = line.startswith(HEADING)
+        full = items >= per_part and not is_heading
+        if current and (full or used + len(rendered) + 1 > budget):
+            carried = [current.pop()] if current and current[-1].endswith(":") and not current[-1].startswith("- ") else []
+            if current:
+                parts.append(current)
+            current = carried
+            items = 0
+            used = sum(len(x) + 1 for x in carried)
+        current.append(rendered)
+        used += len(rendered) + 1
+        items += 0 if is_heading else 1
     if current:
         parts.append(current)
     return parts
@@ -360,7 +385,10 @@ def compose_answer(
     part = max(1, int(part or 1))
     if aspect not in ASPECTS:
         aspect = "general"
-    if aspect == "general":
+    if part > 1 and aspect not in PAGED_ASPECTS:
+        # "xem tiếp" after a short answer: everything was already sent
+        answer = _nothing_more(procedure, aspect, part, replies)
+    elif aspect == "general":
         answer = compose_general(procedure, replies)
     elif aspect == "documents":
         answer = _paged_answer(procedure, "documents", document_lines(procedure), part, replies)
@@ -377,6 +405,11 @@ def compose_answer(
     else:
         answer = _paged_answer(procedure, "result", text_lines(procedure.results), part, replies)
     return _fit(answer, replies)
+
+
+def _nothing_more(procedure: ProcedureLike, aspect: str, part: int, replies: Replies) -> ComposedAnswer:
+    text = replies.text("no_more").format(what=replies.aspect(aspect, "what"), title=title_of(procedure, replies))
+    return ComposedAnswer([Message(f"{text}\n{source_line(procedure, replies)}")], has_more=False, part=part)
 
 
 def _fit(answer: ComposedAnswer, replies: Replies) -> ComposedAnswer:

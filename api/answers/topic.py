@@ -30,6 +30,7 @@ class SearchLike(Protocol):
 class TopicRules:
     ignored_phrases: tuple[tuple[str, ...], ...]  # aspect phrases and fillers, longest first
     min_content_syllables: int
+    min_content_syllables_new_topic: int
     switch_min_score: float | None
     max_candidates: int
 
@@ -63,6 +64,7 @@ def load_topic_rules(path: Path = TOPIC_PATH) -> TopicRules:
     return TopicRules(
         ignored_phrases=_phrases(list(data["aspect_phrases"]) + list(data["filler_words"])),
         min_content_syllables=int(data["min_content_syllables"]),
+        min_content_syllables_new_topic=int(data["min_content_syllables_new_topic"]),
         switch_min_score=None if score is None else float(score),
         max_candidates=int(data["max_candidates"]),
     )
@@ -92,8 +94,24 @@ def content_syllables(question: str, rules: TopicRules) -> list[str]:
     return kept
 
 
-def names_something(question: str, rules: TopicRules) -> bool:
-    return len(content_syllables(question, rules)) >= rules.min_content_syllables
+def names_something(question: str, rules: TopicRules, minimum: int | None = None) -> bool:
+    minimum = rules.min_content_syllables if minimum is None else minimum
+    return len(content_syllables(question, rules)) >= minimum
+
+
+def search_question(search: SearchLike, question: str, rules: TopicRules) -> Any:
+    """Search the question; when that is not confident, retry with the aspect words and fillers removed
+    ("thế còn đăng ký khai sinh mất bao lâu" -> "đăng ký khai sinh") and keep the retry only if confident."""
+    k = max(5, rules.max_candidates)
+    response = search.search(question, k=k)
+    if response.verdict == "confident":
+        return response
+    core = " ".join(content_syllables(question, rules))
+    if core and core != " ".join(syllables(question)):
+        retry = search.search(core, k=k)
+        if retry.verdict == "confident":
+            return retry
+    return response
 
 
 def _candidates(results: list[Any], limit: int) -> list[Candidate]:
@@ -109,12 +127,15 @@ def decide_procedure(
     question = (question or "").strip()
     if remembered is not None and (not question or not names_something(question, rules)):
         return Decision("confident", remembered)
-    if not question:
+    if not question or not names_something(question, rules, rules.min_content_syllables_new_topic):
         return Decision("none")
-    response = search.search(question, k=max(5, rules.max_candidates))
+    response = search_question(search, question, rules)
     results = list(response.results)
     top = results[0] if results else None
     if remembered is not None:
+        if response.verdict == "ambiguous" and top is not None and remembered.code not in {h.code for h in results}:
+            # names something else, but the search cannot tell what: let the citizen choose
+            return Decision("ambiguous", candidates=_candidates(results, rules.max_candidates))
         if top is None or top.code == remembered.code or response.verdict != "confident":
             return Decision("confident", remembered)
         if rules.switch_min_score is not None and top.score < rules.switch_min_score:

@@ -49,7 +49,8 @@ class ButtonMemory:
 
     def _has_choices(self, sender: str) -> bool:
         with self.db.connect() as conn:
-            return conn.execute("SELECT 1 FROM zalo_offered_buttons WHERE sender = ? LIMIT 1", (sender,)).fetchone() is not None
+            row = conn.execute("SELECT 1 FROM zalo_offered_buttons WHERE sender = ? LIMIT 1", (sender,)).fetchone()
+        return row is not None
 
     def resolve(self, sender: str, text: str) -> str:
         """The payload behind `text` if it is one of the choices just offered, else the text itself."""

@@ -26,6 +26,7 @@ from api.zalo.events import EventKind, ZaloEvent, needs_processing, parse_event
 from api.zalo.formatting import FormatLimits, offered_choices, to_outgoing
 from api.zalo.ports import Conversations
 from api.zalo.queue import InboundItem, InboundQueue, RedisQueue, SqliteQueue
+from api.zalo.router import build_webhook_router
 from api.zalo.tokens import TokenManager, TokenStore
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,6 @@ class ZaloChannel:
         self._client: ZaloClient | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
-        from api.zalo.router import build_webhook_router  # the router needs the channel; avoid an import cycle
-
         self.router = build_webhook_router(self)
 
     # --- lifecycle ------------------------------------------------------------------------------------
@@ -148,24 +147,40 @@ class ZaloChannel:
             return "ignored"
         added = await self.queue.put(InboundItem(event.dedupe_key, event.sender, body))
         if not added:
-            log.info("duplicate Zalo delivery %s for %s ignored", event.dedupe_key[:40], mask_sender(event.sender))
+            log.info("duplicate Zalo delivery of %s for %s ignored", event.event_name, mask_sender(event.sender))
         return "queued" if added else "duplicate"
 
     async def _work(self, slot: int) -> None:
         keep_lease = asyncio.create_task(self._keep_lease(slot))
         try:
             while not self._stopping.is_set():
-                item = await self.queue.claim(slot, self.config.queue.poll_interval_s)
+                try:
+                    item = await self.queue.claim(slot, self.config.queue.poll_interval_s)
+                except Exception:  # storage hiccup (locked database, Redis restart): wait and try again
+                    log.exception("Zalo queue claim failed; retrying")
+                    await asyncio.sleep(self.config.queue.poll_interval_s)
+                    continue
                 if item is None:
                     continue
                 try:
                     await self.process(item)
-                except Exception:  # one bad event must not stop the channel; the event stays stored
+                except asyncio.CancelledError:
+                    raise  # stopped mid-answer: left unfinished, so it is re-run after the restart
+                except Exception:  # one bad event must not stop the channel; the raw event stays stored
                     log.exception("Zalo event for %s failed", mask_sender(item.sender))
-                finally:
-                    await self.queue.done(item)
+                await self._mark_done(item)
         finally:
             keep_lease.cancel()
+
+    async def _mark_done(self, item: InboundItem) -> None:
+        for _ in range(3):
+            try:
+                await self.queue.done(item)
+                return
+            except Exception:
+                log.exception("could not mark a Zalo event done; retrying")
+                await asyncio.sleep(self.config.queue.poll_interval_s)
+        # Left 'processing': it is re-run after the next restart rather than lost.
 
     async def _keep_lease(self, slot: int) -> None:
         while True:
@@ -195,19 +210,19 @@ class ZaloChannel:
         text = await _off_loop(self.buttons.resolve, event.sender, event.text)
         replies = await self.conversations.handle(event.sender, text, CHANNEL)
         if replies:
-            await self._deliver(event, replies)
+            await self._deliver(event.sender, replies)
 
     async def _on_follow(self, event: ZaloEvent) -> None:
-        await _off_loop(self.conversations.record_event, event.sender, "follow", {"zalo_event": event.event_name}, CHANNEL)
+        await _off_loop(self.conversations.record_event, event.sender, "follow", {"zalo_event": event.event_name})
         replies = self.config.replies
         welcome = BotMessage(
             text=replies.welcome.format(province=self.settings.province, hotline=self.settings.hotline),
             buttons=[Button(title=title, payload=title) for title in replies.welcome_menu],
         )
-        await self._deliver(event, [welcome], canned=True)
+        await self._deliver(event.sender, [welcome], record_as="zalo_channel")
 
     async def _on_unfollow(self, event: ZaloEvent) -> None:
-        await _off_loop(self.conversations.record_event, event.sender, "unfollow", {"zalo_event": event.event_name}, CHANNEL)
+        await _off_loop(self.conversations.record_event, event.sender, "unfollow", {"zalo_event": event.event_name})
 
     async def _on_non_text(self, event: ZaloEvent) -> None:
         label = NON_TEXT_LABELS.get(event.event_name, f"[{event.event_name}]")
@@ -218,7 +233,7 @@ class ZaloChannel:
         )
         template = self.config.replies.image if event.kind is EventKind.IMAGE else self.config.replies.text_only
         reply = BotMessage(text=template.format(hotline=self.settings.hotline, province=self.settings.province))
-        await self._deliver(event, [reply], canned=True)
+        await self._deliver(event.sender, [reply], record_as="zalo_channel")
 
     async def _on_submit_info(self, event: ZaloEvent) -> None:
         phone = event.info.get("phone") or None
@@ -228,33 +243,45 @@ class ZaloChannel:
         await _off_loop(
             self.conversations.record_event, event.sender, "callback_contact_submitted",
             {"zalo_event": event.event_name, "has_phone": bool(phone), "name": mask_person_name(name or "")},
-            CHANNEL,
         )
-        log.info("call-back contact from %s stored (phone %s)", mask_sender(event.sender), mask_pii(phone or "-"))
+        log.info("call-back contact from %s stored (phone given: %s)", mask_sender(event.sender), bool(phone))
         reply = BotMessage(text=self.config.replies.callback_received)
-        await self._deliver(event, [reply], canned=True)
+        await self._deliver(event.sender, [reply], record_as="zalo_channel")
 
     # --- sending --------------------------------------------------------------------------------------
-    async def _deliver(self, event: ZaloEvent, replies: list[BotMessage], canned: bool = False) -> None:
-        """Send replies in order; stop at the first give-up so the citizen never gets a later part alone."""
-        assert self._client is not None, "ZaloChannel.start() must run before events are processed"
+    async def send_to_citizen(self, sender: str, messages: list[BotMessage], source: str = "officer") -> bool:
+        """Send outside a bot turn (an officer's answer after a call); True when every part was delivered."""
+        if not sender.startswith(f"{CHANNEL}:"):
+            raise ValueError("not a Zalo conversation")
+        return await self._deliver(sender, messages, record_as=source)
+
+    async def _deliver(self, sender: str, replies: list[BotMessage], record_as: str | None = None) -> bool:
+        """Send replies in order; stop at the first give-up so the citizen never gets a later part alone.
+
+        `record_as` names who wrote replies that the conversation service has not stored yet (canned replies,
+        officers); the bot's replies are already in the transcript.
+        """
+        if self._client is None:
+            raise RuntimeError("ZaloChannel.start() must run before anything is sent")
+        user_id = sender.removeprefix(f"{CHANNEL}:")
         choices: dict[str, str] = {}
         for reply in replies:
             choices.update(offered_choices(reply, self.limits))
-        await _off_loop(self.buttons.remember, event.sender, choices)
+        await _off_loop(self.buttons.remember, sender, choices)
         outgoing = [(reply, message) for reply in replies for message in to_outgoing(reply, self.limits)]
         for index, (reply, message) in enumerate(outgoing):
-            if canned and (index == 0 or outgoing[index - 1][0] is not reply):
+            if record_as and (index == 0 or outgoing[index - 1][0] is not reply):
                 await _off_loop(
-                    self.conversations.record, event.sender, "out", reply.text, CHANNEL,
-                    {"buttons": [b.model_dump() for b in reply.buttons], "source": "zalo_channel"},
+                    self.conversations.record, sender, "out", reply.text, CHANNEL,
+                    {"buttons": [b.model_dump() for b in reply.buttons], "source": record_as},
                 )
-            outcome = await self._client.send(event.user_id, message)
-            await _off_loop(self._record_attempts, event.sender, outcome, index, len(outgoing))
+            outcome = await self._client.send(user_id, message)
+            await _off_loop(self._record_attempts, sender, outcome, index, len(outgoing))
             if not outcome.ok:
                 unsent = "\n".join(m.text for _, m in outgoing[index:])
-                await _off_loop(self._record_give_up, event.sender, outcome, unsent)
-                return
+                await _off_loop(self._record_give_up, sender, outcome, unsent)
+                return False
+        return True
 
     def _record_attempts(self, sender: str, outcome: SendOutcome, index: int, total: int) -> None:
         for attempt in outcome.attempts:
@@ -275,7 +302,7 @@ class ZaloChannel:
                 sender=sender,
                 reason=outcome.reason,
                 error_code=last.error_code if last else None,
-                error_message=last.message if last else "",
+                error_message=outcome.note or (last.message if last else ""),
                 text=unsent_text,
                 attempts=len(outcome.attempts),
             ),

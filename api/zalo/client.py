@@ -37,6 +37,7 @@ class SendOutcome:
     ok: bool
     reason: str  # sent | window | rate_limit | server | network | token | rejected
     attempts: list[Attempt] = field(default_factory=list)
+    note: str = ""  # why the channel stopped, when the last attempt alone does not say
 
     @property
     def last(self) -> Attempt | None:
@@ -117,8 +118,7 @@ class ZaloClient:
                     await self.tokens.refresh_after_rejection(access_token)
                 except TokenRefreshFailed as exc:
                     log.error("Zalo token refresh failed: %s", exc)
-                    attempts.append(Attempt(len(attempts) + 1, False, attempt.error_code, None, f"refresh failed: {exc}"))
-                    return SendOutcome(False, "token", attempts)
+                    return SendOutcome(False, "token", attempts, note=f"token refresh failed: {exc}")
                 continue
             if reason in ("rate_limit", "server", "network") and retries + 1 < self.delivery.max_attempts:
                 retries += 1

@@ -70,7 +70,7 @@ class SqliteQueue:
     def __init__(self, db: Database, dedupe_ttl_days: float = 7):
         self.db = db
         self.dedupe_ttl_s = dedupe_ttl_days * 86400
-        self._arrived = asyncio.Event()
+        self._arrived = asyncio.Condition()  # wakes one idle worker per new or unblocked item
         db.executescript(SQLITE_SCHEMA)
 
     def _put_sync(self, item: InboundItem) -> bool:
@@ -81,13 +81,22 @@ class SqliteQueue:
             )
             return cur.rowcount == 1
 
+    async def _wake_one(self) -> None:
+        async with self._arrived:
+            self._arrived.notify(1)
+
     async def put(self, item: InboundItem) -> bool:
         added = await asyncio.to_thread(self._put_sync, item)
         if added:
-            self._arrived.set()
+            await self._wake_one()
         return added
 
     def _claim_sync(self) -> InboundItem | None:
+        # A read first, in its own transaction (a read transaction cannot safely upgrade to a write in WAL
+        # mode): idle polls then never take the write lock the webhook needs.
+        with self.db.connect() as conn:
+            if conn.execute("SELECT 1 FROM zalo_inbound WHERE state = 'pending' LIMIT 1").fetchone() is None:
+                return None
         with self.db.connect() as conn:
             row = conn.execute(_CLAIM_SQL).fetchone()
         if row is None:
@@ -97,11 +106,11 @@ class SqliteQueue:
     async def claim(self, slot: int, wait_s: float) -> InboundItem | None:
         item = await asyncio.to_thread(self._claim_sync)
         if item is None:
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), timeout=wait_s)
-            except asyncio.TimeoutError:
-                pass
+            async with self._arrived:
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), timeout=wait_s)
+                except asyncio.TimeoutError:
+                    pass
         return item
 
     def _done_sync(self, ref: str) -> None:
@@ -110,7 +119,7 @@ class SqliteQueue:
 
     async def done(self, item: InboundItem) -> None:
         await asyncio.to_thread(self._done_sync, item.ref)
-        self._arrived.set()  # the sender is free again: its next message may be claimable
+        await self._wake_one()  # the sender is free again: its next message may be claimable
 
     def _recover_sync(self) -> int:
         """Called before workers start: this process owns the queue, so anything 'processing' was interrupted."""
@@ -171,7 +180,9 @@ return 0
 
 
 class RedisQueue:
-    def __init__(self, redis_url: str, shards: int, prefix: str = "zalo", dedupe_ttl_days: float = 7, lease_s: float = 60):
+    def __init__(
+        self, redis_url: str, shards: int, prefix: str = "zalo", dedupe_ttl_days: float = 7, lease_s: float = 60
+    ):
         import redis.asyncio as aioredis  # imported here: only deployments that set REDIS_URL need it
 
         self.redis = aioredis.from_url(redis_url, decode_responses=True)

@@ -42,6 +42,8 @@ def build_webhook_router(channel: "ZaloChannel") -> APIRouter:
         if declared.isdigit() and int(declared) > max_body:
             return JSONResponse({"error": "body too large"}, status_code=413)
         raw = await request.body()
+        if len(raw) > max_body:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         body = _parse(raw)
         timestamp = str(body.get("timestamp", "")) if body else None
         if not signature_is_valid(

@@ -62,13 +62,16 @@ class TokenStore:
 
     def current(self) -> TokenPair:
         with self.db.connect() as conn:
-            row = conn.execute("SELECT access_token, refresh_token, expires_at FROM zalo_tokens WHERE id = 1").fetchone()
+            row = conn.execute(
+                "SELECT access_token, refresh_token, expires_at FROM zalo_tokens WHERE id = 1"
+            ).fetchone()
         return TokenPair(row["access_token"], row["refresh_token"], row["expires_at"])
 
     def save(self, pair: TokenPair) -> None:
         with self.db.connect() as conn:
             conn.execute(
-                "UPDATE zalo_tokens SET access_token = ?, refresh_token = ?, expires_at = ?, updated_at = ? WHERE id = 1",
+                "UPDATE zalo_tokens SET access_token = ?, refresh_token = ?, expires_at = ?, updated_at = ?"
+                " WHERE id = 1",
                 (pair.access_token, pair.refresh_token, pair.expires_at, time.time()),
             )
 
@@ -100,7 +103,14 @@ class TokenManager:
             current = self.store.current()
             if current.access_token != rejected_access_token:
                 return current.access_token
-            pair = await self._request_refresh(current.refresh_token)
+            try:
+                pair = await self._request_refresh(current.refresh_token)
+            except TokenRefreshFailed:
+                # Another replica sharing the store may have rotated the pair first; its token is good.
+                latest = self.store.current()
+                if latest.access_token != rejected_access_token:
+                    return latest.access_token
+                raise
             self.store.save(pair)  # durable before first use
             log.info("Zalo access token refreshed; the rotated pair is stored")
             return pair.access_token

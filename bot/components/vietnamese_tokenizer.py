@@ -6,8 +6,9 @@ expanded, diacritics folded, digits reduced to their shape) while the message te
 unchanged: the actions and the entity extractors need what the citizen really typed. Each token's
 offsets point at the original word(s) it came from, so regex features still line up with tokens.
 
-Normalisation is delegated to ``procedure_index.vntext`` (standard library only) so the bot and the
-search treat a sentence identically; the repository root must be on PYTHONPATH.
+Normalisation is delegated to ``procedure_index.vntext`` (standard library only): the tokens are what
+the search makes of the diacritic-free sentence (``normalize_for_matching``), so a new alias in
+``procedure_index/data/aliases.tsv`` helps both. The repository root must be on PYTHONPATH.
 """
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ def _words_of_decomposed(text: str) -> List[Span]:
 def expand_with_offsets(words: List[Span]) -> List[Span]:
     """Expand aliases over the whole sentence and keep, for every output syllable, its source span.
 
-    vntext.expand_aliases works on the sentence (aliases can be several words long) and returns a flat
-    list; aligning its output with its input gives each expanded syllable the span of the words it
-    replaced ("gks" -> "khai", "sinh" both point at "gks").
+    vntext.normalize_tokens expands the sentence exactly as the search does (aliases can be several
+    words long) and returns a flat list; aligning its output with its input gives each expanded
+    syllable the span of the words it replaced ("gks" -> "giấy", "khai", "sinh" all point at "gks").
     """
     source = [w.text for w in words]
-    expanded = vntext.expand_aliases(source)
+    expanded = _expand(source)
     matcher = difflib.SequenceMatcher(a=source, b=expanded, autojunk=False)
     result: List[Span] = []
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
@@ -89,10 +90,15 @@ def expand_with_offsets(words: List[Span]) -> List[Span]:
     return result
 
 
+def _expand(syllables: List[str]) -> List[str]:
+    # The syllables re-joined are their own syllables, so this is vntext's expansion of that text.
+    return vntext.normalize_tokens(" ".join(syllables))
+
+
 def _align_replaced(words: List[Span], replacement: List[str]) -> List[Span]:
     """Give each replacement syllable the span of its own source word when words expand one by one
-    ("gks ko" -> "khai sinh" + "không"); a multi-word alias shares the span of all its words."""
-    per_word = [vntext.expand_aliases([w.text]) for w in words]
+    ("gks ko" -> "giấy khai sinh" + "không"); a multi-word alias shares the span of all its words."""
+    per_word = [_expand([w.text]) for w in words]
     if [s for expansion in per_word for s in expansion] == replacement:
         return [Span(s, w.start, w.end) for w, expansion in zip(words, per_word) for s in expansion]
     start, end = words[0].start, words[-1].end
@@ -104,6 +110,10 @@ def normalised_spans(
 ) -> List[Span]:
     """The syllables the featurizers should see, each with offsets into ``text``."""
     spans = original_words(text)
+    if fold_diacritics:
+        # Folding before the aliases are expanded makes a message and its diacritic-free copy give the
+        # same tokens by construction (vntext matches accented and unaccented spans differently).
+        spans = [Span(vntext.fold_diacritics(s.text), s.start, s.end) for s in spans]
     if expand_aliases and spans:
         spans = expand_with_offsets(spans)
     if fold_diacritics:

@@ -89,13 +89,14 @@ def dispatcher() -> CollectingDispatcher:
 
 
 def tracker(intent: str, text: str, slots: dict[str, Any] | None = None,
-            entities: list[dict[str, Any]] | None = None, sender: str = "web:test-0001") -> Tracker:
+            entities: list[dict[str, Any]] | None = None, sender: str = "web:test-0001",
+            events: list[dict[str, Any]] | None = None) -> Tracker:
     return Tracker.from_dict({
         "sender_id": sender,
         "slots": slots or {},
         "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.99},
                            "entities": entities or []},
-        "events": [],
+        "events": events or [],
         "paused": False,
         "followup_action": None,
         "active_loop": {},
@@ -203,6 +204,26 @@ def test_fallback_first_rephrase_then_officer_never_rephrase_twice(dispatcher):
     assert count == 3.0
 
 
+def user(text: str) -> dict[str, Any]:
+    return {"event": "user", "text": text}
+
+
+def action(name: str) -> dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+def test_fallback_counter_only_counts_consecutive_misunderstandings(dispatcher):
+    after_fallback = [user("???"), action("action_fallback"), action("action_listen"), user("!!!")]
+    after_greeting = [user("???"), action("action_fallback"), action("action_listen"), user("chào"),
+                      action("utter_greet"), action("action_listen"), user("!!!")]
+    repeat = asyncio.run(ActionFallback().run(
+        dispatcher, tracker("nlu_fallback", "!!!", {"fallback_count": 1.0}, events=after_fallback), {}))
+    fresh = asyncio.run(ActionFallback().run(
+        dispatcher, tracker("nlu_fallback", "!!!", {"fallback_count": 1.0}, events=after_greeting), {}))
+    assert repeat == [SlotSet("fallback_count", 2.0)] and fresh == [SlotSet("fallback_count", 1.0)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_fallback_handoff", "utter_fallback_rephrase"]
+
+
 def test_fallback_tier_counts_from_an_empty_slot():
     assert fallback_tier(None, 2) == (1, "utter_fallback_rephrase")
     assert fallback_tier(1.0, 2) == (2, "utter_fallback_handoff")
@@ -224,10 +245,14 @@ def test_dossier_code_shape_is_validated(dispatcher, typed, expected):
 
 @pytest.mark.parametrize("typed, expected", [
     ("5678", "5678"), ("4 số cuối là 5678", "5678"), ("567", None), ("5678 1234", None), ("12345", None),
+    ("0912 345 678", "5678"),
 ])
 def test_last_digits_are_validated(dispatcher, typed, expected):
     result = ValidateDossierLookupForm().validate_phone_last4(typed, dispatcher, tracker("inform_digits", typed), {})
     assert result == {"phone_last4": expected}
+
+
+CLEARED = [SlotSet("dossier_code", None), SlotSet("phone_last4", None), SlotSet("fallback_count", 0.0)]
 
 
 def lookup_tracker() -> Tracker:
@@ -240,14 +265,14 @@ def test_lookup_found_relays_the_apps_message_and_forgets_the_code(app, dispatch
     events = run(ActionDossierLookup(), dispatcher, lookup_tracker())
     assert app.bodies("/api/dossiers/lookup") == [{"sender": "web:test-0001", "code": CODE, "phone_last4": "5678"}]
     assert dispatcher.messages[0]["text"] == "Hồ sơ … đang được xử lý."
-    assert events == [SlotSet("dossier_code", None), SlotSet("phone_last4", None)]
+    assert events == CLEARED
 
 
 def test_lookup_wrong_digits_keeps_the_code_for_another_try(app, dispatcher):
     app.replies["/api/dossiers/lookup"] = (200, {"outcome": "mismatch", "dossier": None, "retry_after_s": None,
                                                  "message": "4 số cuối chưa khớp."})
     events = run(ActionDossierLookup(), dispatcher, lookup_tracker())
-    assert events == [SlotSet("phone_last4", None)]
+    assert events == [SlotSet("phone_last4", None), SlotSet("fallback_count", 0.0)]
     assert dispatcher.messages[0]["text"] == "4 số cuối chưa khớp."
 
 
@@ -257,13 +282,13 @@ def test_lookup_other_outcomes_relay_the_message_and_reset(app, dispatcher, outc
                                                  "message": f"message for {outcome}"})
     events = run(ActionDossierLookup(), dispatcher, lookup_tracker())
     assert dispatcher.messages[0]["text"] == f"message for {outcome}"
-    assert events == [SlotSet("dossier_code", None), SlotSet("phone_last4", None)]
+    assert events == CLEARED
 
 
 def test_lookup_with_the_app_down(app_down, dispatcher):
     events = run(ActionDossierLookup(), dispatcher, lookup_tracker())
     assert dispatcher.messages[0]["response"] == "utter_service_unavailable"
-    assert events == [SlotSet("dossier_code", None), SlotSet("phone_last4", None)]
+    assert events == CLEARED
 
 
 def test_cancel_clears_the_lookup(dispatcher):
@@ -343,3 +368,12 @@ def test_phone_and_code_helpers():
     assert normalize_phone("0912.345.678") == "0912345678"
     assert normalize_phone("12345") is None
     assert normalize_dossier_code(f"xem {CODE}.") == CODE
+
+
+def test_ask_more_after_the_overview_shows_the_documents(app, dispatcher):
+    app.replies["/api/answer"] = (200, confident(text="Hồ sơ (phần 1/3)", has_more=True))
+    slots = {"procedure_code": "1.000894", "doc_part": 1.0, "last_aspect": "general"}
+    events = run(ActionAnswerProcedure(), dispatcher, tracker("ask_more", "còn gì nữa không", slots))
+    assert app.bodies("/api/answer")[0] == {"sender": "web:test-0001", "question": "", "aspect": "documents",
+                                            "procedure_code": "1.000894", "part": 1}
+    assert SlotSet("last_aspect", "documents") in events and SlotSet("doc_part", 1.0) in events

@@ -44,6 +44,8 @@ def dialogue_model() -> Path:
     name = f"dialogue-{inputs_hash()}"
     model = out / f"{name}.tar.gz"
     if not model.exists():
+        for stale in out.glob("dialogue-*.tar.gz"):  # models of older inputs are never used again
+            stale.unlink()
         result = rasa("train", "core", "--config", "config.yml", "--domain", "bot/domain", "--stories", "nlu_data",
                       "--out", str(out), "--fixed-model-name", name)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

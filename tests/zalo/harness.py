@@ -8,7 +8,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 import uvicorn
@@ -100,7 +101,9 @@ class Running:
     conversations: ConversationService
     channel: ZaloChannel
     app: AppServer
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10, limits=httpx.Limits(max_connections=100)))
+    http: httpx.Client = field(
+        default_factory=lambda: httpx.Client(timeout=10, limits=httpx.Limits(max_connections=100))
+    )
 
     def post(self, body: dict[str, Any], signature: str | None = "valid") -> httpx.Response:
         raw = json.dumps(body, ensure_ascii=False).encode()
@@ -116,6 +119,12 @@ class Running:
         self.app.stop()
 
 
+@asynccontextmanager
+async def _app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.started = True
+    yield
+
+
 def start_stack(
     data_dir: Path,
     zalo: ZaloStandIn,
@@ -128,7 +137,7 @@ def start_stack(
     db = Database(settings.resolved_data_dir / "assistant.sqlite3")
     conversations = ConversationService(db, RasaBot(settings.resolved_rasa_url, timeout_s=30), settings.hotline)
     channel = ZaloChannel(settings, conversations, db, config=config or fast_config(), queue=queue)
-    app = FastAPI()
+    app = FastAPI(lifespan=_app_lifespan)  # like create_app: the router's lifespan must merge with the app's
     app.include_router(channel.router)
     return Running(zalo, bot, db, settings, conversations, channel, AppServer(app).start())
 
@@ -170,8 +179,10 @@ def image_event(user_id: str) -> dict[str, Any]:
 
 def sticker_event(user_id: str) -> dict[str, Any]:
     body = _base("user_send_sticker", user_id)
-    body["message"] = {"msg_id": f"stk{time.time_ns()}",
-                       "attachments": [{"type": "sticker", "payload": {"id": "bfe4", "url": "https://example.invalid/s"}}]}
+    body["message"] = {
+        "msg_id": f"stk{time.time_ns()}",
+        "attachments": [{"type": "sticker", "payload": {"id": "bfe4", "url": "https://example.invalid/s"}}],
+    }
     return body
 
 

@@ -40,7 +40,8 @@ def test_events_queued_before_a_stop_are_answered_once_after_restart(
         assert wait_for(lambda: len(zalo.received(USER)) >= 3)
     finally:
         stack.stop()
-    assert [r.text.split(".")[0] for r in zalo.received(USER)] == ["Trả lời: câu một", "Trả lời: câu hai", "Trả lời: câu ba"]
+    answered = [r.text.split(".")[0] for r in zalo.received(USER)]
+    assert answered == ["Trả lời: câu một", "Trả lời: câu hai", "Trả lời: câu ba"]
 
     # A second restart finds nothing left to do: nothing is answered twice.
     stack = start_stack(tmp_path, zalo, bot)

@@ -6,13 +6,15 @@ import logging
 
 from api.zalo.failures import list_delivery_failures
 from api.zalo.signature import compute_signature
-from tests.zalo.bot_standin import long_answer
+from tests.zalo.bot_standin import SOURCE, long_answer
 from tests.zalo.harness import (
     APP_ID,
     OA_SECRET,
     Running,
+    fast_config,
     follow_event,
     image_event,
+    start_stack,
     sticker_event,
     submit_info_event,
     text_event,
@@ -38,7 +40,7 @@ def test_conversation_answers_each_message_once_in_order(stack: Running) -> None
 
     assert wait_for(lambda: len(stack.zalo.received(USER)) >= 3)
     received = stack.zalo.received(USER)
-    assert [r.text for r in received] == [f"Trả lời: {q}. Nguồn: Cơ sở dữ liệu quốc gia về thủ tục hành chính." for q in questions]
+    assert [r.text for r in received] == [f"Trả lời: {q}. {SOURCE}" for q in questions]
     assert stack.bot.calls == [(f"zalo:{USER}", q) for q in questions]
     assert all(r.access_token == "access-0" for r in received)
 
@@ -60,7 +62,7 @@ def test_bad_or_missing_signature_is_rejected_and_nothing_is_sent(stack: Running
     # A valid event afterwards is processed, proving the channel was running while the bad ones were refused.
     assert stack.post(text_event(USER, "xin chào")).status_code == 200
     assert wait_for(lambda: len(stack.zalo.received(USER)) >= 1)
-    assert [r.text for r in stack.zalo.received(USER)] == ["Trả lời: xin chào. Nguồn: Cơ sở dữ liệu quốc gia về thủ tục hành chính."]
+    assert [r.text for r in stack.zalo.received(USER)] == [f"Trả lời: xin chào. {SOURCE}"]
     assert stack.bot.calls == [(f"zalo:{USER}", "xin chào")]
     assert [t["text"] for t in stack.conversations.transcript(f"zalo:{USER}") if t["direction"] == "in"] == ["xin chào"]
 
@@ -218,6 +220,55 @@ def test_unknown_and_echo_events_are_acknowledged_without_replies(stack: Running
     echo["event_name"] = "oa_send_text"
     assert stack.post(unknown).json() == {"status": "ignored"}
     assert stack.post(echo).json() == {"status": "ignored"}
+    stack.post(text_event(USER, "sau cùng"))
+    assert wait_for(lambda: len(stack.zalo.received(USER)) >= 1)
+    assert [c[1] for c in stack.bot.calls] == ["sau cùng"]
+
+
+def test_token_error_after_a_refresh_is_not_refreshed_again(stack: Running) -> None:
+    stack.zalo.inject(("error", -216), ("error", -220))
+    stack.post(text_event(USER, "khai sinh"))
+    assert wait_for(lambda: len(list_delivery_failures(stack.db)) == 1)
+    assert len(stack.zalo.state.refresh_calls) == 1 and stack.zalo.state.send_calls == 2
+    assert list_delivery_failures(stack.db)[0]["reason"] == "token"
+
+
+def test_refused_refresh_is_a_give_up_officers_see(tmp_path, zalo, bot) -> None:
+    stack = start_stack(tmp_path, zalo, bot, zalo_app_secret="not-the-app-secret")
+    try:
+        zalo.expire_access_token()
+        stack.post(text_event(USER, "khai sinh"))
+        assert wait_for(lambda: len(list_delivery_failures(stack.db)) == 1)
+    finally:
+        stack.stop()
+    failure = list_delivery_failures(stack.db)[0]
+    assert failure["reason"] == "token" and failure["error_message"].startswith("token refresh failed")
+    assert zalo.received() == []
+    assert stack.channel.token_store.current().refresh_token == "refresh-0"  # nothing half-saved
+
+
+def test_burst_above_zalo_rate_limit_is_delivered_after_backing_off(tmp_path, zalo, bot) -> None:
+    config = fast_config(workers=6)
+    config.delivery.max_attempts = 6
+    config.delivery.backoff_initial_s = 0.3  # the stand-in's window is one second, like a per-second quota
+    config.delivery.backoff_max_s = 1.0
+    zalo.state.max_sends_per_s = 2
+    users = [f"60000000000000000{n:02d}" for n in range(6)]
+    stack = start_stack(tmp_path, zalo, bot, config=config)
+    try:
+        for user in users:
+            stack.post(text_event(user, "khai sinh"))
+        assert wait_for(lambda: len(zalo.received()) >= 6, timeout_s=30)
+    finally:
+        stack.stop()
+    assert sorted(r.user_id for r in zalo.received()) == users  # each once
+    assert zalo.state.send_calls > 6  # some sends were refused with -32 and retried
+    assert list_delivery_failures(stack.db) == []
+
+
+def test_oversized_body_is_refused_before_processing(stack: Running) -> None:
+    body = text_event(USER, "x" * (stack.channel.config.webhook.max_body_bytes + 1))
+    assert stack.post(body).status_code == 413
     stack.post(text_event(USER, "sau cùng"))
     assert wait_for(lambda: len(stack.zalo.received(USER)) >= 1)
     assert [c[1] for c in stack.bot.calls] == ["sau cùng"]

@@ -1,0 +1,182 @@
+"""Fit the ranker's weights and the verdict thresholds on labeled calibration questions.
+
+Nothing is tuned by hand to individual questions: both models are logistic regressions over generic
+features, fitted on the calibration split (each question as written and with diacritics stripped), and
+the thresholds are chosen to meet stated targets on that split:
+- `none_below`: the highest threshold that sends at most `max_in_scope_none` of in-scope questions to none;
+- `confident_above`: the lowest threshold at which answered-confidently questions are right at least
+  `min_confident_precision` of the time.
+The results are written to config/ranking.yml and config/verdict.yml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from procedure_index.analysis import analyze_query
+from procedure_index.config import RANKING_CONFIG, VERDICT_CONFIG
+from procedure_index.evaluation import Question, load_questions, with_stripped
+from procedure_index.search import RANKING_FEATURES, ProcedureSearch
+
+# Province order is policy (own province, then national, then others), not something to learn from labels.
+POLICY_FEATURES = {"other_province", "own_province"}
+VERDICT_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens"]
+MAX_IN_SCOPE_NONE = 0.04
+MIN_CONFIDENT_PRECISION = 0.9
+
+
+@dataclass
+class Sample:
+    question: Question
+    groups: np.ndarray
+    features: np.ndarray
+
+
+def _analyze(search: ProcedureSearch, text: str):
+    return analyze_query(text, search._restorer, search._filler_phrases, search._filler_words)
+
+
+def _group_codes(search: ProcedureSearch, group: int) -> set[str]:
+    start = int(search._starts[group])
+    end = int(search._starts[group + 1]) if group + 1 < len(search._starts) else search.procedures
+    return {search._procedures[r].code for r in range(start, end)}
+
+
+def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(candidate features, is-gold labels) per question whose gold is among the candidates."""
+    samples = []
+    for q in questions:
+        query = _analyze(search, q.question)
+        if not query.tokens:
+            continue
+        candidates = search.candidates(query)
+        gold = set(q.codes)
+        labels = np.asarray([bool(_group_codes(search, int(g)) & gold) for g in candidates.groups])
+        if labels.any():
+            samples.append((candidates.features, labels))
+    return samples
+
+
+def _objective(samples: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> float:
+    """MRR plus top-3 rate: what the citizen sees first matters most."""
+    total = 0.0
+    for features, labels in samples:
+        scores = features @ weights
+        best_gold = scores[labels].max()
+        rank = 1 + int((scores > best_gold).sum())
+        total += 1.0 / rank + 0.5 * (rank <= 3)
+    return total / max(len(samples), 1)
+
+
+def fit_ranking(search: ProcedureSearch, questions: list[Question]) -> dict[str, float]:
+    """Coordinate ascent on the ranking metric (a standard learning-to-rank method), from the configured
+    weights; policy features (province order) keep their configured values."""
+    samples = _ranking_samples(search, questions)
+    configured = search.config["ranking"]["weights"]
+    weights = np.asarray([configured.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
+    learnable = [i for i, n in enumerate(RANKING_FEATURES) if n not in POLICY_FEATURES]
+    best = _objective(samples, weights)
+    for _round in range(4):
+        improved = False
+        for i in learnable:
+            for step in (-0.4, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.4):
+                trial = weights.copy()
+                trial[i] += step
+                value = _objective(samples, trial)
+                if value > best + 1e-9:
+                    best, weights, improved = value, trial, True
+        if not improved:
+            break
+    return {n: round(float(w), 4) for n, w in zip(RANKING_FEATURES, weights)}
+
+
+def _verdict_rows(search: ProcedureSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
+    rows, correct = [], []
+    for q in questions:
+        response = search.search(q.question, k=5)
+        f = response.features
+        rows.append([f.get(name, 0.0) for name in VERDICT_FEATURES] if "empty" not in f else None)
+        correct.append(bool(response.results) and response.results[0].code in set(q.codes))
+    return rows, np.asarray(correct)
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    coef = model.coef_[0] / scale  # fold the standardisation back into plain weights
+    bias = float(model.intercept_[0] - (coef * mean).sum())
+    return {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(VERDICT_FEATURES, coef)}}
+
+
+def _probabilities(weights: dict[str, float], rows: list) -> np.ndarray:
+    out = []
+    for row in rows:
+        if row is None:
+            out.append(0.0)
+            continue
+        z = weights["bias"] + sum(weights[n] * v for n, v in zip(VERDICT_FEATURES, row))
+        out.append(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+    return np.asarray(out)
+
+
+def fit_verdict(search: ProcedureSearch, in_scope: list[Question], out_of_scope: list[Question]) -> dict:
+    in_rows, in_correct = _verdict_rows(search, in_scope)
+    out_rows, _ = _verdict_rows(search, out_of_scope)
+    usable_in = [r for r in in_rows if r is not None]
+    usable_out = [r for r in out_rows if r is not None]
+    x = np.asarray(usable_in + usable_out, dtype=np.float64)
+    y = np.asarray([1] * len(usable_in) + [0] * len(usable_out))
+    in_scope_weights = _fit_logistic(x, y)
+    correct_rows = [r for r in in_rows if r is not None]
+    correct_labels = np.asarray([c for r, c in zip(in_rows, in_correct) if r is not None])
+    top1_weights = _fit_logistic(np.asarray(correct_rows, dtype=np.float64), correct_labels)
+
+    p_in, p_out = _probabilities(in_scope_weights, in_rows), _probabilities(in_scope_weights, out_rows)
+    none_below = float(np.quantile(p_in, MAX_IN_SCOPE_NONE)) if len(p_in) else 0.5
+    p_correct = _probabilities(top1_weights, in_rows)
+    answered = p_in >= none_below
+    confident_above = 1.0
+    for threshold in np.unique(np.round(p_correct, 4)):
+        chosen = answered & (p_correct >= threshold)
+        if chosen.sum() >= 5 and in_correct[chosen].mean() >= MIN_CONFIDENT_PRECISION:
+            confident_above = float(threshold)
+            break
+    return {
+        "model": {"in_scope": in_scope_weights, "top1_correct": top1_weights},
+        "none_below": round(none_below, 4),
+        "confident_above": round(confident_above, 4),
+        "fitted_on": {"in_scope": len(in_scope), "out_of_scope": len(out_of_scope),
+                      "out_of_scope_none_rate": round(float((p_out < none_below).mean()), 3) if len(p_out) else None,
+                      "in_scope_none_rate": round(float((p_in < none_below).mean()), 3)},
+    }
+
+
+def calibrate_to_file(search: ProcedureSearch, question_files: list[Path], out_dir: Path | None = None) -> str:
+    """Fit on the questions whose split is "calibration" (all questions when no split is given)."""
+    questions = [q for path in question_files for q in load_questions(path)]
+    chosen = [q for q in questions if q.split in (None, "calibration")]
+    in_scope = [q for q in chosen if q.in_scope]
+    out_of_scope = [q for q in chosen if not q.in_scope]
+    both_in = in_scope + with_stripped(in_scope)
+    both_out = out_of_scope + with_stripped(out_of_scope)
+
+    weights = fit_ranking(search, both_in)
+    search.config["ranking"] = {**search.config["ranking"], "weights": weights}
+    verdict = fit_verdict(search, both_in, both_out)
+    search.config["verdict"] = {**search.config["verdict"], **verdict}
+
+    ranking_path = (out_dir or RANKING_CONFIG.parent) / RANKING_CONFIG.name
+    verdict_path = (out_dir or VERDICT_CONFIG.parent) / VERDICT_CONFIG.name
+    header = "# Written by `procedure-index calibrate`; do not edit by hand (re-run it instead).\n"
+    ranking_path.write_text(header + yaml.safe_dump({"weights": weights}, sort_keys=False, allow_unicode=True),
+                            encoding="utf-8")
+    verdict_path.write_text(header + yaml.safe_dump(verdict, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return (f"fitted on {len(in_scope)} in-scope and {len(out_of_scope)} out-of-scope calibration questions "
+            f"(each also without diacritics)\nranking weights: {weights}\nverdict: none_below={verdict['none_below']} "
+            f"confident_above={verdict['confident_above']} {verdict['fitted_on']}\n"
+            f"written to {ranking_path} and {verdict_path}")
