@@ -13,7 +13,7 @@ from api.db import Database
 from api.deps import search_provider_for
 from api.dossiers import build_lookup_service
 from api.handoff import build_handoff_service
-from api.routers import dossiers, handoff, health, procedures, webchat
+from api.routers import answers, dossiers, handoff, health, procedures, webchat
 from api.settings import Settings, get_settings
 from api.zalo.router import build_channel
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.build_router(settings.resolved_rasa_url, f"http://127.0.0.1:{settings.actions_port}", search))
     app.include_router(webchat.build_router(conversations, settings.max_message_chars))
     app.include_router(procedures.build_router(search))
+    app.include_router(answers.build_router(search))
     app.include_router(dossiers.build_router(build_lookup_service(settings, db)))
     app.include_router(handoff.build_router(handoff_service))
     # The Zalo router carries its queue workers' start/stop; FastAPI merges it with the lifespan above.
@@ -83,4 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def app_factory() -> FastAPI:
     """Entry point for uvicorn (`uvicorn --factory api.main:app_factory`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "faiss.loader"):  # one line per health probe / start-up attempt is noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return create_app()

@@ -81,6 +81,7 @@ def bot_env(settings: Settings) -> dict[str, str]:
     env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{settings.actions_port}/webhook"
     env["APP_URL"] = settings.resolved_app_url
+    env["HOTLINE"] = settings.hotline  # the actions quote the same hotline as the app
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env

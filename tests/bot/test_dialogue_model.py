@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = Path(sys.executable).parent / "rasa"
@@ -21,7 +23,32 @@ DIALOGUE_INPUTS = [ROOT / "config.yml", *sorted((ROOT / "bot" / "domain").glob("
                    *sorted((ROOT / "nlu_data" / "stories").glob("*.yml")),
                    *sorted((ROOT / "nlu_data" / "rules").glob("*.yml"))]
 
-pytestmark = pytest.mark.skipif(not RASA.exists(), reason="needs the Rasa env (.venv-bot)")
+needs_rasa = pytest.mark.skipif(not RASA.exists(), reason="needs the Rasa env (.venv-bot)")
+
+
+def domain_responses() -> dict[str, list[dict]]:
+    responses: dict[str, list[dict]] = {}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        responses.update(yaml.safe_load(path.read_text(encoding="utf-8")).get("responses") or {})
+    return responses
+
+
+def test_every_reply_is_polite_vietnamese_and_short():
+    for name, variants in domain_responses().items():
+        for variant in variants:
+            text = variant["text"]
+            assert "Anh/Chị" in text, name
+            assert len(text) <= 600, name
+            for button in variant.get("buttons") or []:
+                assert button["payload"].startswith("/"), name
+
+
+def test_every_response_the_actions_send_is_in_the_domain():
+    used = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        used |= set(re.findall(r'response="(utter_\w+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'"(utter_fallback_\w+)"', path.read_text(encoding="utf-8")))
+    assert used and used <= set(domain_responses()), used - set(domain_responses())
 
 
 def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -60,17 +87,20 @@ def run_test_stories(model: Path, stories: Path, out: Path) -> tuple[subprocess.
     return result, failed.read_text(encoding="utf-8") if failed.exists() else ""
 
 
+@needs_rasa
 def test_training_data_validates():
     result = rasa("data", "validate", "--config", "config.yml", "--domain", "bot/domain", "--data", "nlu_data")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+@needs_rasa
 def test_main_flows_pass(dialogue_model: Path, tmp_path: Path):
     result, failed = run_test_stories(dialogue_model, STORIES, tmp_path)
     assert "None of the test stories failed" in failed, failed
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+@needs_rasa
 def test_a_wrong_story_is_reported(dialogue_model: Path, tmp_path: Path):
     """The harness can fail: a fee question answered with a goodbye must be reported."""
     wrong = tmp_path / "wrong.yml"

@@ -191,6 +191,21 @@ def test_heldout_sentences_are_not_in_training():
     assert [t for t in texts if fold(t.lower()) in trained] == []
 
 
+def test_shared_dev_questions_stay_out_of_the_project_data():
+    """scripts/eval_nlu.py scores ../shared/data/questions/dev.jsonl; copying them in would void that."""
+    import json
+
+    dev = ROOT.parent / "shared" / "data" / "questions" / "dev.jsonl"
+    if not dev.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    questions = {fold(json.loads(ln)["question"].lower()).strip(" ?.") for ln in dev.read_text("utf-8").splitlines()
+                 if ln.strip()}
+    heldout = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["nlu"]
+    ours = [t for texts in training_examples().values() for t in texts]
+    ours += [ANNOTATION_RE.sub(r"\1", ln.strip()[2:]) for b in heldout for ln in b["examples"].splitlines()]
+    assert [t for t in ours if fold(t.lower()).strip(" ?.") in questions] == []
+
+
 def find(pattern: str, text: str) -> List[str]:
     return [m.group(0) for m in re.finditer(pattern, text, flags=re.IGNORECASE)]
 
