@@ -7,6 +7,7 @@ rebuild with nothing changed embeds nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,7 @@ class BuildReport:
     merged: int = 0
     rejected: int = 0
     embedding_model: str = NO_ENCODER
+    unchanged: bool = False  # the index already matched these inputs; nothing was rewritten
     embedded: int = 0
     embeddings_from_cache: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -96,6 +98,32 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: B
     return np.stack([cache[k] for k in keys]).astype(np.float32)
 
 
+FORMAT_VERSION = 2
+DATA_DIR = Path(__file__).parent / "data"
+INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl",
+               *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
+
+
+def build_fingerprint(procedures: list[Procedure], config: dict, embedding_model: str) -> str:
+    """Hash of everything an index is made from: records, analysis settings, word lists, encoder."""
+    digest = hashlib.sha1(f"{FORMAT_VERSION}|{embedding_model}|".encode())
+    digest.update(json.dumps({k: config[k] for k in ("lexical", "query")}, sort_keys=True).encode())
+    for data_file in sorted(DATA_DIR.iterdir()):
+        digest.update(data_file.read_bytes())
+    for procedure in procedures:
+        digest.update(json.dumps(procedure.to_dict(), ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _unchanged(out_dir: Path, fingerprint: str) -> bool:
+    manifest_path = out_dir / "manifest.json"
+    if not manifest_path.exists() or not all((out_dir / name).exists() for name in INDEX_FILES):
+        return False
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    dense_ok = manifest.get("embedding_model") == NO_ENCODER or (out_dir / "dense.faiss").exists()
+    return manifest.get("fingerprint") == fingerprint and dense_ok
+
+
 def _save_cache(cache: dict[str, np.ndarray], path: Path) -> None:
     keys = list(cache.keys())
     tmp = path.with_suffix(".tmp.npz")
@@ -135,6 +163,11 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
 
     procedures, starts = order_by_group(report.procedures)
     build.procedures, build.groups = len(procedures), len(starts)
+    fingerprint = build_fingerprint(procedures, config, build.embedding_model)
+    if _unchanged(out_dir, fingerprint):
+        build.unchanged = True
+        build.seconds["check"] = round(time.perf_counter() - clock, 2)
+        return build
     _write_procedures(procedures, out_dir / "procedures.jsonl")
     (out_dir / "groups.json").write_text(json.dumps(starts), encoding="utf-8")
 
@@ -164,8 +197,8 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
         (out_dir / "dense.faiss").unlink()
     build.seconds["dense"] = round(time.perf_counter() - clock, 2)
 
-    manifest = {"format": 1, "embedding_model": build.embedding_model, "province": province,
-                "report": build.to_dict()}
+    manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "embedding_model": build.embedding_model,
+                "province": province, "report": build.to_dict()}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return build
 

@@ -14,6 +14,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     report = build_index(args.catalog, args.out, embedding_model=args.embedding_model, province=args.province)
     print(report.import_summary, file=sys.stderr)
+    if report.unchanged:
+        print(f"index in {args.out} is up to date ({report.procedures} procedures); nothing rebuilt; "
+              f"seconds {report.seconds}", file=sys.stderr)
+        return 0
     print(f"index written to {args.out}: {report.procedures} procedures in {report.groups} groups; "
           f"embedding model {report.embedding_model} ({report.embedded} embedded, "
           f"{report.embeddings_from_cache} from cache); seconds {report.seconds}", file=sys.stderr)
@@ -78,7 +82,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from procedure_index.calibration import calibrate_to_file
 
     search = _load(args)
-    summary = calibrate_to_file(search, [Path(p) for p in args.questions], Path(args.out) if args.out else None)
+    summary = calibrate_to_file(search, [Path(p) for p in args.questions], Path(args.out) if args.out else None,
+                                refit_ranking=args.refit_ranking)
     print(summary)
     return 0
 
@@ -115,7 +120,8 @@ def parser() -> argparse.ArgumentParser:
     calibrate = sub.add_parser("calibrate", help="fit the verdict model on labeled questions")
     add_index_args(calibrate)
     calibrate.add_argument("--questions", action="append", required=True)
-    calibrate.add_argument("--out", default=None, help="default: procedure_index/config/verdict.yml")
+    calibrate.add_argument("--out", default=None, help="folder for verdict.yml (default: procedure_index/config)")
+    calibrate.add_argument("--refit-ranking", action="store_true", help="also refit the ranking weights")
     calibrate.set_defaults(func=_cmd_calibrate)
     return main
 

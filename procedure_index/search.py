@@ -205,8 +205,13 @@ class ProcedureSearch:
             "content_tokens": math.log1p(len(query.tokens)),
         }
 
+    @property
+    def mode(self) -> str:
+        """"dense" or "lexical": verdict models are fitted per mode (their features differ)."""
+        return "dense" if self._encoder is not None else "lexical"
+
     def decide(self, features: dict[str, float]) -> str:
-        verdict = self.config["verdict"]
+        verdict = {**self.config["verdict"], **self.config["verdict"].get(self.mode, {})}
         model = verdict.get("model")
         if model:
             in_scope = _logistic(model["in_scope"], features)
@@ -224,6 +229,9 @@ class ProcedureSearch:
     def _name_terms(self, name: str) -> tuple[dict[str, float], float]:
         """Folded name syllables (without the generic "thủ tục") with their idf, and the idf total."""
         tokens = [t for t in vntext.normalize_tokens(name, fold=True) if t not in ("thu", "tuc")]
+        head = self.config["ranking"].get("name_fit_head_syllables")
+        if head:
+            tokens = tokens[:head]  # long names end in lists of cases; the head says what the procedure is
         weights = {t: self._idf.get(f"f:{t}", 0.0) for t in tokens}
         return weights, sum(weights.values()) or 1.0
 
