@@ -16,6 +16,19 @@ def is_payload(text: str | None) -> bool:
     return bool(text) and text.lstrip().startswith("/")
 
 
+# set in the parse result by bot/components/vietnamese_gate.py when the words are mostly not Vietnamese
+NLU_GATE_KEY = "vietnamese_gate"
+
+
+def should_search_fallback(latest_message: dict[str, Any]) -> bool:
+    """An nlu_fallback message in words may still name a procedure; keyboard mash, button payloads and
+    messages of a real intent that no rule expected (the core fallback) are not searched."""
+    intent = (latest_message.get("intent") or {}).get("name")
+    text = (latest_message.get("text") or "").strip()
+    has_words = any(ch.isalnum() for ch in text)
+    return intent == "nlu_fallback" and has_words and not is_payload(text) and not latest_message.get(NLU_GATE_KEY)
+
+
 def aspect_for_intent(intent: str | None, aspects: dict[str, str]) -> str:
     return aspects.get(intent or "", "general")
 

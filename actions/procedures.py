@@ -58,11 +58,18 @@ class ActionAnswerProcedure(Action):
         except AppUnavailable:
             send_unavailable(dispatcher, settings)
             return []
-        verdict = response.get("verdict")
-        if verdict == "confident":
-            send_app_messages(dispatcher, response.get("messages") or [])
-            return slots_after_answer(response, request["aspect"])
-        if verdict == "ambiguous":
-            send_app_messages(dispatcher, response.get("messages") or [])
-            return [SlotSet("fallback_count", 0.0)]
-        return send_fallback(dispatcher, tracker, settings)
+        events = relay_answer(dispatcher, response, request["aspect"])
+        return events if events is not None else send_fallback(dispatcher, tracker, settings)
+
+
+def relay_answer(dispatcher: CollectingDispatcher, response: dict[str, Any], aspect: str) -> list[SlotSet] | None:
+    """Send the app's answer (or its candidate buttons) and return the slot events; None for verdict none."""
+    verdict = response.get("verdict")
+    if verdict == "confident":
+        send_app_messages(dispatcher, response.get("messages") or [])
+        # the app may answer another aspect than asked ("general" + "mất bao lâu" -> duration)
+        return slots_after_answer(response, response.get("aspect") or aspect)
+    if verdict == "ambiguous":
+        send_app_messages(dispatcher, response.get("messages") or [])
+        return [SlotSet("fallback_count", 0.0)]
+    return None

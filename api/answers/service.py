@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.answers.composer import ASPECTS, Button, ComposedAnswer, Message, Replies, compose_answer, load_replies, shorten
-from api.answers.topic import Decision, SearchLike, TopicRules, decide_procedure
+from api.answers.topic import Decision, SearchLike, TopicRules, decide_procedure, load_topic_rules, named_aspect
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ def answer_question(
 ) -> dict[str, Any]:
     """The /api/answer response body for one request."""
     replies = replies or load_replies()
-    aspect = request.aspect if request.aspect in ASPECTS else "general"
+    rules = rules or load_topic_rules()
+    aspect = answered_aspect(request, rules)
     decision = decide_procedure(search, request.question, request.procedure_code, rules)
     candidates = [{"code": c.code, "name": c.name} for c in decision.candidates]
     if decision.verdict == "ambiguous":
@@ -47,16 +48,27 @@ def answer_question(
         return _body("ambiguous", None, messages, False, candidates)
     if decision.verdict != "confident" or decision.procedure is None:
         return _body("none", None, [Message(replies.text("verdicts", "none"))], False, candidates)
-    # a new topic starts at the first part of its list
-    part = 1 if decision.switched else request.part
+    # a new topic or an aspect read from the question starts at the first part of its list
+    part = 1 if decision.switched or aspect != request.aspect else request.part
     answer: ComposedAnswer = compose_answer(decision.procedure, aspect, part, replies)
     return _body("confident", decision.procedure, answer.messages, answer.has_more, candidates,
-                 switched=decision.switched, part=answer.part)
+                 switched=decision.switched, part=answer.part, aspect=aspect)
+
+
+def answered_aspect(request: AnswerRequest, rules: TopicRules) -> str:
+    """The aspect asked for; "general" gives way to the one aspect the question itself names, because the
+    NLU often cannot tell "which procedure" from "how long" when a question says both."""
+    aspect = request.aspect if request.aspect in ASPECTS else "general"
+    if aspect == "general":
+        return named_aspect(request.question, rules) or "general"
+    return aspect
 
 
 def _body(verdict: str, procedure: Any, messages: list[Message], has_more: bool,
-          candidates: list[dict[str, str]], switched: bool = False, part: int = 1) -> dict[str, Any]:
+          candidates: list[dict[str, str]], switched: bool = False, part: int = 1,
+          aspect: str = "general") -> dict[str, Any]:
     return {
+        "aspect": aspect,
         "verdict": verdict,
         "procedure": _procedure_ref(procedure),
         "messages": [m.to_dict() for m in messages],

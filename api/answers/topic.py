@@ -33,6 +33,8 @@ class TopicRules:
     min_content_syllables_new_topic: int
     switch_min_score: float | None
     max_candidates: int
+    # aspect -> its phrases, for questions sent as "general" that name one aspect
+    named_aspects: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def load_topic_rules(path: Path = TOPIC_PATH) -> TopicRules:
         min_content_syllables_new_topic=int(data["min_content_syllables_new_topic"]),
         switch_min_score=None if score is None else float(score),
         max_candidates=int(data["max_candidates"]),
+        named_aspects=tuple((aspect, _phrases(list(words))) for aspect, words in (data.get("named_aspects") or {}).items()),
     )
 
 
@@ -92,6 +95,18 @@ def content_syllables(question: str, rules: TopicRules) -> list[str]:
             kept.append(tokens[i])
             i += 1
     return kept
+
+
+def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    return any(_matches(tokens[i:i + len(phrase)], phrase) for i in range(len(tokens) - len(phrase) + 1))
+
+
+def named_aspect(question: str, rules: TopicRules) -> str | None:
+    """The one aspect the question names ("... mất bao lâu?" -> duration), or None when it names none or
+    several ("lệ phí và thời gian"): then the overview, which covers both, is the better answer."""
+    tokens = syllables(question or "")
+    named = [aspect for aspect, phrases in rules.named_aspects if any(_contains(tokens, p) for p in phrases)]
+    return named[0] if len(named) == 1 else None
 
 
 def names_something(question: str, rules: TopicRules, minimum: int | None = None) -> bool:

@@ -44,6 +44,7 @@ class AnswerOut(BaseModel):
     candidates: list[ProcedureRef]
     switched: bool = False  # the question named another procedure than the remembered one
     part: int = 1
+    aspect: Aspect = "general"  # the aspect answered: a "general" request may name one ("mất bao lâu")
 
 
 def build_router(get_search: Callable) -> APIRouter:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api.answers.composer import ASPECTS, compose_answer, display_name, load_replies, paginate
 from api.answers.service import AnswerRequest, answer_question
-from api.answers.topic import content_syllables, decide_procedure, load_topic_rules
+from api.answers.topic import content_syllables, decide_procedure, load_topic_rules, named_aspect
 from api.deps import SearchNotReady
 from api.routers.answers import build_router
 from procedure_index.catalog import Procedure, load_catalogs, validate_record
@@ -314,3 +314,42 @@ def test_more_after_a_short_answer_says_everything_was_sent(catalog):
 def test_follow_up_with_filler_words_still_switches(search):
     decision = decide_procedure(search, "thế còn đăng ký khai sinh mất bao lâu", MARRIAGE)
     assert decision.switched and decision.procedure.code == BIRTH
+
+
+# --- a "general" question that names one aspect (the NLU could not tell which) ---------------------
+
+def test_named_aspect_is_read_with_or_without_diacritics():
+    rules = load_topic_rules()
+    cases = {
+        "thế còn làm giấy khai sinh cho con thì mất bao lâu?": "duration",
+        "the con lam giay khai sinh cho con thi mat bao lau": "duration",
+        "đăng ký kết hôn lệ phí thế nào": "fee", "dang ky ket hon le phi the nao": "fee",
+        "cấp hộ chiếu nộp ở đâu": "place", "cap ho chieu nop o dau": "place",
+        "đăng ký tạm trú cần giấy tờ gì": "documents", "dang ky tam tru can giay to gi": "documents",
+        "khai sinh làm online được không": "online",
+        "Đăng ký kết hôn cần gì?": "documents",
+        "đăng ký kết hôn": None,                       # names no aspect: the overview
+        "lệ phí và thời gian giải quyết kết hôn": None,  # two aspects: the overview covers both
+    }
+    for question, aspect in cases.items():
+        assert named_aspect(question, rules) == aspect, question
+
+
+def test_general_request_that_names_an_aspect_answers_that_aspect(search):
+    body = answer_question(search, AnswerRequest("s", "thế còn làm giấy khai sinh cho con thì mất bao lâu?",
+                                                 "general", MARRIAGE))
+    assert body["verdict"] == "confident" and body["procedure"]["code"] == BIRTH and body["switched"]
+    assert body["aspect"] == "duration"
+    assert body["messages"][0]["text"].startswith("Thời hạn giải quyết thủ tục")
+    overview = answer_question(search, AnswerRequest("s", "đăng ký kết hôn", "general"))
+    assert overview["aspect"] == "general" and overview["messages"][0]["buttons"]
+
+
+def test_an_explicit_aspect_is_not_overridden_by_the_question(search):
+    body = answer_question(search, AnswerRequest("s", "lệ phí đăng ký kết hôn bao lâu thì có", "fee"))
+    assert body["aspect"] == "fee" and body["messages"][0]["text"].startswith("Lệ phí")
+
+
+def test_answer_over_http_says_which_aspect_it_answered(api):
+    body = ask(api, "dang ky ket hon mat bao lau", "general")
+    assert body["procedure"]["code"] == MARRIAGE and body["aspect"] == "duration"

@@ -194,14 +194,73 @@ def test_app_error_status_is_treated_as_unavailable(app, dispatcher):
 
 # --- action_fallback -----------------------------------------------------------------------------
 
-def test_fallback_first_rephrase_then_officer_never_rephrase_twice(dispatcher):
+def test_fallback_first_rephrase_then_officer_never_rephrase_twice(app, dispatcher):
+    app.replies["/api/answer"] = (200, {"verdict": "none", "procedure": None, "messages": [], "candidates": []})
     count = None
-    for _ in range(3):
-        events = asyncio.run(ActionFallback().run(dispatcher, tracker("nlu_fallback", "???", {"fallback_count": count}), {}))
+    for text in ["???", "con mèo đang ngủ", "hôm qua đi chợ"]:
+        events = asyncio.run(ActionFallback().run(dispatcher, tracker("nlu_fallback", text, {"fallback_count": count}), {}))
         count = events[0]["value"]
     assert [m["response"] for m in dispatcher.messages] == [
         "utter_fallback_rephrase", "utter_fallback_handoff", "utter_fallback_handoff"]
     assert count == 3.0
+    assert [b["question"] for b in app.bodies("/api/answer")] == ["con mèo đang ngủ", "hôm qua đi chợ"]
+
+
+def fallback_tracker(text: str, slots: dict[str, Any] | None = None, gate: bool = False,
+                     intent: str = "nlu_fallback") -> Tracker:
+    trk = tracker(intent, text, slots)
+    if gate:
+        trk.latest_message["vietnamese_gate"] = {"unknown_share": 1.0}
+    return trk
+
+
+def test_fallback_first_answers_a_question_the_search_understands(app, dispatcher):
+    """Two intents tied, yet the words name a procedure and an aspect: answer instead of "em chưa hiểu"."""
+    reply = confident(code="1.001193", name="Đăng ký khai sinh", text="Thời hạn giải quyết thủ tục đăng ký khai sinh")
+    app.replies["/api/answer"] = (200, {**reply, "aspect": "duration", "switched": True})
+    question = "thế còn làm giấy khai sinh cho con thì mất bao lâu?"
+    events = run(ActionFallback(), dispatcher, fallback_tracker(question, {"procedure_code": "1.000894",
+                                                                           "fallback_count": 1.0}))
+    assert app.bodies("/api/answer") == [{"sender": "web:test-0001", "question": question, "aspect": "general",
+                                          "procedure_code": "1.000894", "part": 1}]
+    assert dispatcher.messages[0]["text"].startswith("Thời hạn giải quyết")
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["procedure_code"] == "1.001193" and slots["last_aspect"] == "duration"
+    assert slots["fallback_count"] == 0.0
+
+
+def test_fallback_offers_the_candidates_when_the_search_is_ambiguous(app, dispatcher):
+    buttons = [{"title": f"Thủ tục {i}", "payload": '/ask_procedure{"procedure_code":"1.00000' + str(i) + '"}'}
+               for i in range(3)]
+    app.replies["/api/answer"] = (200, {"verdict": "ambiguous", "procedure": None, "candidates": [],
+                                        "messages": [{"text": "Anh/Chị đang hỏi về thủ tục nào dưới đây?",
+                                                      "buttons": buttons}]})
+    events = run(ActionFallback(), dispatcher, fallback_tracker("cấp lại giấy", {"fallback_count": 1.0}))
+    assert dispatcher.messages[0]["buttons"] == buttons
+    assert events == [SlotSet("fallback_count", 0.0)]
+
+
+def test_keyboard_mash_flagged_by_the_nlu_gate_is_never_searched(app, dispatcher):
+    app.replies["/api/answer"] = (200, confident())
+    first = run(ActionFallback(), dispatcher, fallback_tracker("qưerty zxcv asdf", gate=True))
+    second = run(ActionFallback(), dispatcher, fallback_tracker(
+        "lkjh poiu mnbv", {"fallback_count": first[0]["value"]}, gate=True))
+    assert app.bodies("/api/answer") == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_fallback_rephrase", "utter_fallback_handoff"]
+    assert second == [SlotSet("fallback_count", 2.0)]
+
+
+def test_core_fallback_of_a_real_intent_and_payloads_are_not_searched(app, dispatcher):
+    app.replies["/api/answer"] = (200, confident())
+    run(ActionFallback(), dispatcher, fallback_tracker("ok", intent="affirm"))
+    run(ActionFallback(), dispatcher, fallback_tracker("/ask_fee"))
+    assert app.bodies("/api/answer") == []
+
+
+def test_fallback_with_the_app_down_still_gives_the_two_tiers(app_down, dispatcher):
+    events = run(ActionFallback(), dispatcher, fallback_tracker("đăng ký tạm trú"))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_fallback_rephrase"]
+    assert events == [SlotSet("fallback_count", 1.0)]
 
 
 def user(text: str) -> dict[str, Any]:
@@ -212,7 +271,7 @@ def action(name: str) -> dict[str, Any]:
     return {"event": "action", "name": name}
 
 
-def test_fallback_counter_only_counts_consecutive_misunderstandings(dispatcher):
+def test_fallback_counter_only_counts_consecutive_misunderstandings(app, dispatcher):
     after_fallback = [user("???"), action("action_fallback"), action("action_listen"), user("!!!")]
     after_greeting = [user("???"), action("action_fallback"), action("action_listen"), user("chào"),
                       action("utter_greet"), action("action_listen"), user("!!!")]

@@ -250,6 +250,7 @@ def test_training_data_validates_against_the_domain():
 
 def nlu_inputs_hash() -> str:
     inputs = [ROOT / "config.yml", *sorted(NLU_DIR.glob("*.yml")), *sorted((ROOT / "bot" / "components").glob("*.py")),
+              *sorted((ROOT / "bot" / "components" / "data").glob("*")),
               ROOT / "procedure_index" / "vntext.py", ROOT / "procedure_index" / "data" / "aliases.tsv"]
     digest = hashlib.sha256()
     for path in inputs:
