@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_data import shared_source_tags
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = REPO_ROOT / "procedure_index" / "eval_data"
 SHARED = REPO_ROOT.parent / "shared"
@@ -155,6 +157,9 @@ def test_questions_are_not_copied_from_the_shared_dev_set(in_scope, out_of_scope
 
 
 def test_files_carry_no_source_tags_of_the_shared_data():
+    tags = shared_source_tags()
+    if not tags:
+        pytest.skip("the shared catalog is not beside the repository")
     for path in EVAL_DIR.glob("*"):
         text = path.read_text(encoding="utf-8")
-        assert "dvcqg-" not in text and "bqp-extract" not in text, path.name
+        assert not [tag for tag in tags if tag in text], path.name

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.shared_data import shared_source_tags
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO_ROOT / "sample_data" / "catalog"
 OFFICIAL_CATALOG = REPO_ROOT.parent / "shared" / "data" / "catalog" / "procedures.jsonl"
@@ -25,7 +27,6 @@ OFFICIAL_CATALOG = REPO_ROOT.parent / "shared" / "data" / "catalog" / "procedure
 MIN_PROCEDURES = 150
 COPY_NGRAM_WORDS = 12  # a run of this many words identical to the portal text counts as copied
 PORTAL_PREFIX = "https://dichvucong.gov.vn/"
-FORBIDDEN_SOURCE_TAGS = ("dvcqg-", "bqp-")
 
 LEVELS = {"Cấp bộ", "Cấp tỉnh", "Cấp xã", "Cơ quan khác"}  # "Cấp huyện" is gone since 1 July 2025
 METHODS = {"online", "direct", "postal"}
@@ -304,7 +305,7 @@ def test_provenance_is_our_own(records) -> None:
         url = record.get("source_url")
         if not (isinstance(url, str) and url.startswith(PORTAL_PREFIX)):
             problems.append(f"{where} {record.get('code')}: source_url {url!r} is not a {PORTAL_PREFIX} page")
-        tagged = [s for s in all_strings(record) if any(tag in s for tag in FORBIDDEN_SOURCE_TAGS)]
+        tagged = [s for s in all_strings(record) if any(tag in s for tag in shared_source_tags())]
         if tagged:
             problems.append(f"{where} {record.get('code')}: carries a shared-data source tag: {tagged[:3]}")
     assert not problems, report(problems)
