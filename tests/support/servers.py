@@ -43,17 +43,58 @@ class UvicornThread:
         self.thread.join(timeout=10)
 
 
+class LoopbackServer:
+    """A ThreadingHTTPServer on 127.0.0.1:<free port>, served from a daemon thread.
+
+    Subclasses provide `_handler_class()`; `start()`/`stop()` or the context manager run it.
+    """
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 JsonHandler = Callable[[str, str, Any], tuple[int, Any]]
 
 
-class JsonServer:
-    """A ThreadingHTTPServer whose every request is answered by `handler(method, path, json_body)`.
+class JsonServer(LoopbackServer):
+    """Every request is answered by `handler(method, path, json_body)`.
 
     `requests` records (method, path, body) in arrival order, so tests can assert what a peer received.
     """
 
     def __init__(self, handler: JsonHandler):
+        self.handler = handler
         self.requests: list[tuple[str, str, Any]] = []
+        super().__init__()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -65,7 +106,7 @@ class JsonServer:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 outer.requests.append((self.command, self.path, body))
-                status, payload = handler(self.command, self.path, body)
+                status, payload = outer.handler(self.command, self.path, body)
                 data = json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -78,18 +119,4 @@ class JsonServer:
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "JsonServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return _Handler

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.servers import LoopbackServer
 
 SOURCE = "Nguồn: Cơ sở dữ liệu quốc gia về thủ tục hành chính."
 
@@ -42,27 +44,13 @@ def answer(sender: str, text: str) -> list[dict[str, Any]]:
     return [{"recipient_id": sender, "text": f"Trả lời: {text}. {SOURCE}"}]
 
 
-class BotStandIn:
+class BotStandIn(LoopbackServer):
     def __init__(self, delay_s: float = 0.0):
         self.delay_s = delay_s
         self.calls: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "BotStandIn":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         standin = self

@@ -13,8 +13,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.servers import LoopbackServer
 from urllib.parse import parse_qs
 
 MAX_TEXT = 2000
@@ -48,27 +50,13 @@ class StandInState:
     _window_count: int = 0
 
 
-class ZaloStandIn:
+class ZaloStandIn(LoopbackServer):
     def __init__(self, app_id: str, app_secret: str, access_token: str, refresh_token: str):
         self.state = StandInState(app_id, app_secret, access_token, refresh_token)
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "ZaloStandIn":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- controls used by tests ---------------------------------------------------------------------
     def expire_access_token(self) -> None:
