@@ -176,3 +176,12 @@ def test_dossier_not_found_and_upstream_down_are_told_as_such(bot):
     conv.say(f"tra cứu hồ sơ 999.99.99.T99-000000-0002")
     down = conv.say("1234")
     assert "chưa kết nối được" in down.lower() or "thử lại sau" in down.lower()
+
+
+def test_logs_of_every_part_hold_no_personal_data(bot):
+    """Runs after the dossier conversations above: names and phone numbers never reach a log."""
+    logs = "\n".join(p.read_text(errors="replace") for p in (bot.data_dir / "logs").glob("*.log"))
+    assert "dossier" in logs.lower() or "hồ sơ" in logs.lower(), "the logs cover the lookups made above"
+    for dossier in DEMO_DOSSIERS:
+        assert dossier["ChuHoSo"] not in logs
+        assert dossier["SoDienThoai"][-9:] not in logs
