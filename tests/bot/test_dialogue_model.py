@@ -1,4 +1,4 @@
-"""`rasa data validate` and the Rasa test stories (tests/bot/test_stories.yml) on a freshly trained
+"""The Rasa test stories (tests/bot/test_stories.yml) on a freshly trained
 dialogue model. The model is cached under var/test-models/ by a hash of config, domain and stories/rules,
 so a second run only tests.
 
@@ -6,18 +6,15 @@ Run in the bot env: /work/main/.venv-bot/bin/python -m pytest tests/bot -q
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-RASA = Path(sys.executable).parent / "rasa"
+from tests.bot.rasa_models import RASA, ROOT, cached_model, rasa
+
 STORIES = ROOT / "tests" / "bot" / "test_stories.yml"
 DIALOGUE_INPUTS = [ROOT / "config.yml", *sorted((ROOT / "bot" / "domain").glob("*.yml")),
                    *sorted((ROOT / "nlu_data" / "stories").glob("*.yml")),
@@ -51,33 +48,11 @@ def test_every_response_the_actions_send_is_in_the_domain():
     assert used and used <= set(domain_responses()), used - set(domain_responses())
 
 
-def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    return subprocess.run([str(RASA), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def inputs_hash() -> str:
-    digest = hashlib.sha256()
-    for path in DIALOGUE_INPUTS:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @pytest.fixture(scope="module")
 def dialogue_model() -> Path:
     """A core-only model: test stories carry their intents, so no NLU training is needed here."""
-    out = ROOT / "var" / "test-models"
-    name = f"dialogue-{inputs_hash()}"
-    model = out / f"{name}.tar.gz"
-    if not model.exists():
-        for stale in out.glob("dialogue-*.tar.gz"):  # models of older inputs are never used again
-            stale.unlink()
-        result = rasa("train", "core", "--config", "config.yml", "--domain", "bot/domain", "--stories", "nlu_data",
-                      "--out", str(out), "--fixed-model-name", name)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert model.exists()
-    return model
+    return cached_model("dialogue", DIALOGUE_INPUTS,
+                        "core", "--config", "config.yml", "--domain", "bot/domain", "--stories", "nlu_data")
 
 
 def run_test_stories(model: Path, stories: Path, out: Path) -> tuple[subprocess.CompletedProcess, str]:
@@ -85,12 +60,6 @@ def run_test_stories(model: Path, stories: Path, out: Path) -> tuple[subprocess.
     result = rasa("test", "core", "--stories", str(stories), "--model", str(model), "--out", str(out))
     failed = (out / "failed_test_stories.yml")
     return result, failed.read_text(encoding="utf-8") if failed.exists() else ""
-
-
-@needs_rasa
-def test_training_data_validates():
-    result = rasa("data", "validate", "--config", "config.yml", "--domain", "bot/domain", "--data", "nlu_data")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 @needs_rasa

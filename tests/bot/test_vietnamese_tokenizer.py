@@ -7,11 +7,7 @@ parses.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import re
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 from typing import Dict, List
@@ -19,8 +15,8 @@ from typing import Dict, List
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-RASA = Path(sys.executable).parent / "rasa"
+from tests.bot.rasa_models import RASA, ROOT, cached_model, rasa
+
 NLU_DIR = ROOT / "nlu_data" / "nlu"
 HELDOUT = ROOT / "tests" / "bot" / "data" / "nlu_heldout.yml"
 
@@ -79,11 +75,6 @@ def regexes() -> Dict[str, str]:
             if "regex" in block:
                 patterns[block["regex"]] = block["examples"].strip()[2:]
     return patterns
-
-
-def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    return subprocess.run([str(RASA), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 # --- tokenizer -----------------------------------------------------------------------------------
@@ -248,30 +239,17 @@ def test_training_data_validates_against_the_domain():
 # --- the trained pipeline ------------------------------------------------------------------------
 
 
-def nlu_inputs_hash() -> str:
-    inputs = [ROOT / "config.yml", *sorted(NLU_DIR.glob("*.yml")), *sorted((ROOT / "bot" / "components").glob("*.py")),
-              *sorted((ROOT / "bot" / "components" / "data").glob("*")),
-              ROOT / "procedure_index" / "vntext.py", ROOT / "procedure_index" / "data" / "aliases.tsv"]
-    digest = hashlib.sha256()
-    for path in inputs:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+def nlu_inputs() -> list[Path]:
+    return [ROOT / "config.yml", *sorted(NLU_DIR.glob("*.yml")), *sorted((ROOT / "bot" / "components").glob("*.py")),
+            *sorted((ROOT / "bot" / "components" / "data").glob("*")),
+            ROOT / "procedure_index" / "vntext.py", ROOT / "procedure_index" / "data" / "aliases.tsv"]
 
 
 @pytest.fixture(scope="module")
 def nlu_agent():
     from rasa.core.agent import Agent
 
-    out = ROOT / "var" / "test-models"
-    name = f"nlu-{nlu_inputs_hash()}"
-    model = out / f"{name}.tar.gz"
-    if not model.exists():
-        for stale in out.glob("nlu-*.tar.gz"):  # models of earlier inputs are never used again
-            stale.unlink()
-        result = rasa("train", "nlu", "--config", "config.yml", "--nlu", str(NLU_DIR), "--out", str(out),
-                      "--fixed-model-name", name)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    model = cached_model("nlu", nlu_inputs(), "nlu", "--config", "config.yml", "--nlu", str(NLU_DIR))
     return Agent.load(str(model))
 
 
