@@ -16,13 +16,14 @@ class AppUnavailable(Exception):
 
 
 class AppClient:
-    def __init__(self, base_url: str, timeout_s: float):
+    def __init__(self, base_url: str, timeout_s: float, internal_token: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.headers = {"X-Internal-Token": internal_token} if internal_token else {}
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session:
+            async with aiohttp.ClientSession(timeout=self.timeout, headers=self.headers) as session:
                 async with session.post(f"{self.base_url}{path}", json=body) as resp:
                     if resp.status >= 400:
                         raise AppUnavailable(f"{path} answered HTTP {resp.status}")
@@ -49,4 +50,4 @@ class AppClient:
 def default_client(settings: ActionSettings | None = None) -> AppClient:
     """Built per call from the current settings (cheap), so APP_URL can change between tests."""
     settings = settings or load_settings()
-    return AppClient(settings.app_url, settings.timeout_s)
+    return AppClient(settings.app_url, settings.timeout_s, settings.internal_token)

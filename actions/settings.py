@@ -1,4 +1,5 @@
-"""Settings of the action server: actions/config.yml, with APP_URL and HOTLINE from the environment.
+"""Settings of the action server: actions/config.yml, with APP_URL, HOTLINE and INTERNAL_API_TOKEN from the
+environment.
 
 Read when an action first needs them, never at import time, so tests can point APP_URL at a local server.
 """
@@ -21,6 +22,7 @@ class ActionSettings:
     hotline: str
     handoff_after: int
     aspects: dict[str, str]
+    internal_token: str = ""  # INTERNAL_API_TOKEN, sent as X-Internal-Token to the app
 
 
 def load_settings(path: Path = CONFIG_PATH, environ: dict[str, str] | None = None) -> ActionSettings:
@@ -33,4 +35,5 @@ def load_settings(path: Path = CONFIG_PATH, environ: dict[str, str] | None = Non
         hotline=environ.get("HOTLINE") or data["hotline"],
         handoff_after=int(data["fallback"]["handoff_after"]),
         aspects=dict(data["aspects"]),
+        internal_token=environ.get("INTERNAL_API_TOKEN", ""),
     )

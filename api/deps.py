@@ -1,10 +1,13 @@
 """Shared objects of the running app, built once in `create_app` and handed to routers."""
 from __future__ import annotations
 
+import hmac
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from fastapi import Header, HTTPException
 
 from api.settings import Settings
 
@@ -50,3 +53,17 @@ def search_provider_for(settings: Settings) -> SearchProvider:
         province=settings.province,
         embedding_model=settings.embedding_model,
     )
+
+
+def internal_token_check(expected: str):
+    """A dependency for the internal API: the action server proves it is ours with a shared token.
+
+    Without it anyone who can reach the app could call /api/dossiers/lookup under made-up sender ids and
+    so escape the per-conversation brute-force limits.
+    """
+
+    async def check(x_internal_token: str = Header(default="")) -> None:
+        if expected and not hmac.compare_digest(x_internal_token.encode(), expected.encode()):
+            raise HTTPException(401, "Chỉ dành cho máy chủ hội thoại. / Internal API: missing or wrong token.")
+
+    return check

@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.conversations import ConversationService, RasaBot
 from api.db import Database
-from api.deps import search_provider_for
+from api.deps import internal_token_check, search_provider_for
 from api.dossiers import build_lookup_service
 from api.handoff import build_handoff_service
 from api.routers import answers, dossiers, handoff, health, procedures, webchat
@@ -71,9 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.build_router(settings.resolved_rasa_url, f"http://127.0.0.1:{settings.actions_port}", search))
     app.include_router(webchat.build_router(conversations, settings.max_message_chars))
     app.include_router(procedures.build_router(search))
-    app.include_router(answers.build_router(search))
-    app.include_router(dossiers.build_router(build_lookup_service(settings, db)))
-    app.include_router(handoff.build_router(handoff_service))
+    internal = [Depends(internal_token_check(settings.internal_api_token))]
+    app.include_router(answers.build_router(search), dependencies=internal)
+    app.include_router(dossiers.build_router(build_lookup_service(settings, db)), dependencies=internal)
+    app.include_router(handoff.build_router(handoff_service), dependencies=internal)
     # The Zalo router carries its queue workers' start/stop; FastAPI merges it with the lifespan above.
     zalo = build_channel(settings, conversations, db)
     app.include_router(zalo.router)

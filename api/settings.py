@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     database_url: str = ""  # postgresql://... for more than one replica
     redis_url: str = ""  # redis://127.0.0.1:6379/0
 
+    # --- the action server's calls to the app's internal API -------------------------------------
+    # When set, /api/answer, /api/dossiers/lookup and /api/handoff* require the header X-Internal-Token.
+    # assistant-run generates one per start when it is empty, so only its own action server gets in.
+    internal_api_token: str = ""
+
     # --- limits ---------------------------------------------------------------------------------
     max_message_chars: int = Field(2000, ge=1)
 

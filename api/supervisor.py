@@ -16,6 +16,7 @@ import argparse
 import fcntl
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -82,6 +83,7 @@ def bot_env(settings: Settings) -> dict[str, str]:
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{settings.actions_port}/webhook"
     env["APP_URL"] = settings.resolved_app_url
     env["HOTLINE"] = settings.hotline  # the actions quote the same hotline as the app
+    env["INTERNAL_API_TOKEN"] = settings.internal_api_token
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
@@ -170,7 +172,7 @@ def port_free(host: str, port: int) -> bool:
 
 
 def plan_parts(settings: Settings, model: Path) -> list[Part]:
-    app_env = dict(os.environ)
+    app_env = dict(os.environ, INTERNAL_API_TOKEN=settings.internal_api_token)
     benv = bot_env(settings)
     parts = []
     if not settings.dossier_api_url:
@@ -281,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     settings = get_settings()
+    if not settings.internal_api_token:  # one secret per start, shared only with our own action server
+        settings = settings.model_copy(update={"internal_api_token": secrets.token_urlsafe(32)})
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     model = ensure_model(settings)
     ensure_index(settings)

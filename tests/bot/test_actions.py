@@ -33,6 +33,7 @@ class FakeApp:
     def __init__(self) -> None:
         self.replies: dict[str, tuple[int, Any]] = {}
         self.requests: list[tuple[str, Any]] = []
+        self.tokens: list[str | None] = []  # the X-Internal-Token header of each request
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +41,7 @@ class FakeApp:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 outer.requests.append((self.path, body))
+                outer.tokens.append(self.headers.get("X-Internal-Token"))
                 status, reply = outer.replies.get(self.path, (404, {"detail": "no such path"}))
                 data = json.dumps(reply).encode()
                 self.send_response(status)
@@ -68,6 +70,7 @@ def app(monkeypatch: pytest.MonkeyPatch):
     fake.thread.start()
     monkeypatch.setenv("APP_URL", fake.url)
     monkeypatch.delenv("HOTLINE", raising=False)
+    monkeypatch.delenv("INTERNAL_API_TOKEN", raising=False)
     yield fake
     fake.server.shutdown()
     fake.server.server_close()
@@ -81,6 +84,7 @@ def app_down(monkeypatch: pytest.MonkeyPatch):
     fake.server.server_close()
     monkeypatch.setenv("APP_URL", f"http://127.0.0.1:{port}")
     monkeypatch.delenv("HOTLINE", raising=False)
+    monkeypatch.delenv("INTERNAL_API_TOKEN", raising=False)
 
 
 @pytest.fixture
@@ -125,6 +129,14 @@ def test_first_question_searches_with_the_citizens_words_and_remembers_the_proce
     assert [m["text"] for m in dispatcher.messages] == ["Hồ sơ cần chuẩn bị cho thủ tục đăng ký kết hôn (mã 1.000894)"]
     assert events == [SlotSet("procedure_code", "1.000894"), SlotSet("procedure_name", "Thủ tục đăng ký kết hôn"),
                       SlotSet("doc_part", 1.0), SlotSet("last_aspect", "documents"), SlotSet("fallback_count", 0.0)]
+
+
+def test_calls_to_the_app_carry_the_internal_token(app, dispatcher, monkeypatch):
+    app.replies["/api/answer"] = (200, confident())
+    run(ActionAnswerProcedure(), dispatcher, tracker("ask_fee", "lệ phí kết hôn"))
+    monkeypatch.setenv("INTERNAL_API_TOKEN", "per-start-secret")
+    run(ActionAnswerProcedure(), dispatcher, tracker("ask_fee", "lệ phí kết hôn"))
+    assert app.tokens == [None, "per-start-secret"]
 
 
 def test_follow_up_sends_the_remembered_procedure(app, dispatcher):
