@@ -18,29 +18,37 @@ def free_port() -> int:
 
 
 class UvicornThread:
-    """Runs an ASGI app on 127.0.0.1:<free port> in a background thread."""
+    """Runs an ASGI app (with its lifespan) on 127.0.0.1:<free port> in a background thread."""
 
     def __init__(self, app, port: int | None = None):
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "UvicornThread":
+    def start(self) -> "UvicornThread":
         self.thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 20
         while not self.server.started:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=30)
+
+    def __enter__(self) -> "UvicornThread":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 class LoopbackServer:

@@ -3,8 +3,6 @@ Rasa stand-in behind a real ConversationService. Used by the end-to-end tests an
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from api.conversations import ConversationService, RasaBot
@@ -22,6 +19,7 @@ from api.zalo.channel import ZaloChannel
 from api.zalo.config import ZaloConfig, load_config
 from api.zalo.queue import InboundQueue
 from api.zalo.signature import HEADER, compute_signature
+from tests.support.servers import UvicornThread
 from tests.zalo.bot_standin import BotStandIn
 from tests.zalo.standin import ZaloStandIn
 
@@ -41,12 +39,6 @@ def fast_config(workers: int = 4) -> ZaloConfig:
     return config
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def make_settings(data_dir: Path, zalo: ZaloStandIn, bot: BotStandIn, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         data_dir=data_dir,
@@ -64,34 +56,6 @@ def make_settings(data_dir: Path, zalo: ZaloStandIn, bot: BotStandIn, **override
     return Settings(**values)
 
 
-class AppServer:
-    """uvicorn in a thread, with the app's lifespan (and so the channel's workers) running."""
-
-    def __init__(self, app: FastAPI):
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "AppServer":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("app server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
 @dataclass
 class Running:
     zalo: ZaloStandIn
@@ -100,7 +64,7 @@ class Running:
     settings: Settings
     conversations: ConversationService
     channel: ZaloChannel
-    app: AppServer
+    app: UvicornThread
     http: httpx.Client = field(
         default_factory=lambda: httpx.Client(timeout=10, limits=httpx.Limits(max_connections=100))
     )
@@ -139,7 +103,7 @@ def start_stack(
     channel = ZaloChannel(settings, conversations, db, config=config or fast_config(), queue=queue)
     app = FastAPI(lifespan=_app_lifespan)  # like create_app: the router's lifespan must merge with the app's
     app.include_router(channel.router)
-    return Running(zalo, bot, db, settings, conversations, channel, AppServer(app).start())
+    return Running(zalo, bot, db, settings, conversations, channel, UvicornThread(app).start())
 
 
 # --- Zalo OA v3 event bodies ------------------------------------------------------------------------------
