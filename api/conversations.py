@@ -164,12 +164,18 @@ class ConversationService:
         log.info("call-back contact stored for %s (consent=%s)", mask_sender(sender), consent)
 
     def transcript(self, sender: str, limit: int = 200) -> list[dict[str, Any]]:
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                "SELECT direction, text, channel, meta, created_at FROM transcript WHERE sender = ? "
-                "ORDER BY id DESC LIMIT ?",
-                (sender, limit),
-            ).fetchall()
-        return [
-            {**dict(row), "meta": json.loads(row["meta"])} for row in reversed(rows)
-        ]
+        return read_transcript(self.db, sender, limit)
+
+
+def read_transcript(
+    db: Database, sender: str, limit: int, directions: tuple[str, ...] = ("in", "out", "event")
+) -> list[dict[str, Any]]:
+    """The last `limit` transcript rows of a conversation in the given directions, oldest first."""
+    marks = ", ".join("?" for _ in directions)
+    with db.connect() as conn:
+        rows = conn.execute(
+            f"SELECT direction, text, channel, meta, created_at FROM transcript "
+            f"WHERE sender = ? AND direction IN ({marks}) ORDER BY id DESC LIMIT ?",
+            (sender, *directions, limit),
+        ).fetchall()
+    return [{**dict(row), "meta": json.loads(row["meta"])} for row in reversed(rows)]

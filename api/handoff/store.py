@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
+from api.conversations import read_transcript
 from api.db import Database
 from api.privacy import mask_sender
 
@@ -167,12 +168,6 @@ class HandoffStore:
     def last_messages(self, sender: str, limit: int) -> list[dict[str, Any]]:
         """The last citizen/bot messages of the conversation, oldest first; [] when there is no transcript."""
         try:
-            with self.db.connect() as conn:
-                rows = conn.execute(
-                    "SELECT direction, text, channel, created_at FROM transcript "
-                    "WHERE sender = ? AND direction IN ('in', 'out') ORDER BY id DESC LIMIT ?",
-                    (sender, limit),
-                ).fetchall()
+            return read_transcript(self.db, sender, limit, directions=("in", "out"))
         except sqlite3.OperationalError:  # no transcript table in this deployment yet
             return []
-        return [dict(row) for row in reversed(rows)]
