@@ -6,7 +6,8 @@ the thresholds are chosen to meet stated targets on that split:
 - `none_below`: the highest threshold that sends at most `max_in_scope_none` of in-scope questions to none;
 - `confident_above`: the lowest threshold at which answered-confidently questions are right at least
   `min_confident_precision` of the time.
-The results are written to config/ranking.yml and config/verdict.yml.
+The ranker is a listwise logistic model (see fit_ranking). The results are written to config/ranking.yml
+and config/verdict.yml.
 """
 from __future__ import annotations
 
@@ -60,37 +61,34 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list
     return samples
 
 
-def _objective(samples: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> float:
-    """MRR plus top-3 rate: what the citizen sees first matters most."""
-    total = 0.0
-    for features, labels in samples:
-        scores = features @ weights
-        best_gold = scores[labels].max()
-        rank = 1 + int((scores > best_gold).sum())
-        total += 1.0 / rank + 0.5 * (rank <= 3)
-    return total / max(len(samples), 1)
+def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = 10.0,
+                l2: float = 0.01) -> dict[str, float]:
+    """Listwise learning to rank: maximise the softmax probability of the right candidates among each
+    question's pool (a linear ListNet-style model), with an L2 pull towards the configured weights so that
+    features the calibration questions say little about keep their reasoned values. Policy features
+    (province order) are not learnt."""
+    from scipy.optimize import minimize
 
-
-def fit_ranking(search: ProcedureSearch, questions: list[Question]) -> dict[str, float]:
-    """Coordinate ascent on the ranking metric (a standard learning-to-rank method), from the configured
-    weights; policy features (province order) keep their configured values."""
-    samples = _ranking_samples(search, questions)
+    samples = [(np.nan_to_num(f.astype(np.float64)), labels) for f, labels in _ranking_samples(search, questions)]
     configured = search.config["ranking"]["weights"]
-    weights = np.asarray([configured.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
-    learnable = [i for i, n in enumerate(RANKING_FEATURES) if n not in POLICY_FEATURES]
-    best = _objective(samples, weights)
-    for _round in range(4):
-        improved = False
-        for i in learnable:
-            for step in (-0.4, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.4):
-                trial = weights.copy()
-                trial[i] += step
-                value = _objective(samples, trial)
-                if value > best + 1e-9:
-                    best, weights, improved = value, trial, True
-        if not improved:
-            break
-    return {n: round(float(w), 4) for n, w in zip(RANKING_FEATURES, weights)}
+    start = np.asarray([configured.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
+    fixed = np.asarray([n in POLICY_FEATURES for n in RANKING_FEATURES])
+
+    def loss_and_gradient(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, gradient = 0.0, np.zeros_like(weights)
+        for features, labels in samples:
+            scores = temperature * (features @ weights)
+            exp = np.exp(scores - scores.max())
+            gold = exp[labels]
+            loss += np.log(exp.sum()) - np.log(gold.sum())
+            gradient += temperature * (exp / exp.sum() @ features - gold / gold.sum() @ features[labels])
+        n = max(len(samples), 1)
+        loss, gradient = loss / n + l2 * ((weights - start) ** 2).sum(), gradient / n + 2 * l2 * (weights - start)
+        gradient[fixed] = 0.0
+        return loss, gradient
+
+    fitted = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B").x if samples else start
+    return {n: round(float(w), 4) for n, w in zip(RANKING_FEATURES, fitted)}
 
 
 def _verdict_rows(search: ProcedureSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
@@ -161,8 +159,8 @@ def calibrate_to_file(search: ProcedureSearch, question_files: list[Path], out_d
     """Fit on the questions whose split is "calibration" (all questions when no split is given).
 
     The verdict model is fitted for the loaded search's mode (dense or lexical) and merged into
-    verdict.yml. Ranking weights are refitted only when asked: on our data the refit helps the
-    calibration split but not held-out questions (see ADR 0001), so the configured weights stay."""
+    verdict.yml. Ranking weights are refitted only when asked (`--refit-ranking`, on the hybrid index);
+    they are shared by both modes, and the verdict must be refitted after them (ADR 0001)."""
     questions = [q for path in question_files for q in load_questions(path)]
     chosen = [q for q in questions if q.split in (None, "calibration")]
     in_scope = [q for q in chosen if q.in_scope]

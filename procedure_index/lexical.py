@@ -120,6 +120,18 @@ class LexicalScorer:
                 out[name] = np.asarray(matrix[:, cols][rows] @ ws).ravel()
         return out
 
+    def presence(self, terms: list[str], rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+        """rows x terms, 1.0 where the term occurs in any of the fields of that document."""
+        out = np.zeros((len(rows), len(terms)), dtype=np.float32)
+        known = [(i, self.vocab[t]) for i, t in enumerate(terms) if t in self.vocab]
+        if not known or len(rows) == 0:
+            return out
+        positions, cols = (np.asarray(x, dtype=np.int64) for x in zip(*known))
+        for name in fields:
+            found = self.field_matrices[name][:, cols][rows].toarray() > 0
+            out[:, positions] = np.maximum(out[:, positions], found)
+        return out
+
     def name_coverage(self, doc: int, terms: list[str], idf_weights: dict[str, float]) -> float:
         """Share of the query's unigram weight whose term appears in the procedure's name."""
         row = self.name_matrix.getrow(doc)

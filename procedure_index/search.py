@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from procedure_index import vntext
+from procedure_index import actions, vntext
 from procedure_index.analysis import QueryAnalysis, analyze_query, query_terms
 from procedure_index.build import FIELD_NAMES
 from procedure_index.catalog import Procedure
@@ -23,9 +23,18 @@ from procedure_index.restore import RestorationModel
 
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
 # Candidate features of the linear ranker; weights in search.yml (`ranking`), refitted by `calibrate`.
-RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit", "level_commune", "level_province",
+RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit",
+                    # how much of the question the procedure explains, and what its name adds unasked
+                    "q_cov_name", "q_cov_all", "q_bigram_name", "name_head_extra", "name_length",
+                    # agreement of the two retrievers, as reciprocal ranks within the pool
+                    "lex_rank", "dense_rank",
+                    # what is to be done (data/actions.tsv): asked and done, asked and not done, done unasked
+                    "action_match", "action_conflict", "action_unasked",
+                    "level_commune", "level_province",
                     "level_ministry_only", "no_level", "for_citizens", "other_province", "own_province",
                     "summary_only"]
+# The first syllables of a name say what is done ("cấp đổi", "cấp lại"): asked-for or not matters most.
+NAME_HEAD_SYLLABLES = 5
 
 
 @dataclass
@@ -62,6 +71,13 @@ def _logistic(weights: dict[str, float], features: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
+    """1 for the best score, 1/2 for the second, ...; 0 where the score is 0 (not retrieved)."""
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return np.where(scores > 0, 1.0 / ranks, 0.0).astype(np.float32)
+
+
 class ProcedureSearch:
     def __init__(self, index_dir: Path, procedures: list[Procedure], group_starts: list[int], scorer: LexicalScorer,
                  idf: dict[str, float], restorer: RestorationModel, encoder: Encoder | None, dense_index,
@@ -76,6 +92,8 @@ class ProcedureSearch:
         self._restorer = restorer
         self._encoder = encoder
         self._dense_index = dense_index
+        self._group_vectors = (dense_index.reconstruct_n(0, dense_index.ntotal) if dense_index is not None
+                               else None)
         self._encode_lock = threading.Lock()  # the native encoders are not documented as re-entrant
         self.province = province
         self.config = config
@@ -85,6 +103,12 @@ class ProcedureSearch:
         self._filler_words = {s for w in query_config["filler_words"] for s in vntext.syllables(w)}
         self._row_factor = self._province_factors(province, config["fusion"])
         self._group_names = [self._name_terms(self._procedures[int(s)].name) for s in self._starts]
+        self._group_heads = [self._name_terms(self._procedures[int(s)].name, NAME_HEAD_SYLLABLES)
+                             for s in self._starts]
+        self._group_actions = [actions.name_action(self._procedures[int(s)].name) for s in self._starts]
+        self._group_name_length = np.asarray(
+            [min(len(vntext.syllables(self._procedures[int(s)].name)), 40) / 40.0 for s in self._starts],
+            dtype=np.float32)
         self._group_priors = np.asarray([self._prior_features(self._representative(g))
                                          for g in range(len(self._starts))], dtype=np.float32)
 
@@ -149,25 +173,26 @@ class ProcedureSearch:
         group_lex = np.maximum.reduceat(row_scores, self._starts) if len(row_scores) else row_scores
         pool = set(np.argsort(-group_lex)[: lex_config["candidates"]].tolist())
         pool = {g for g in pool if group_lex[g] > 0}
-        group_dense: dict[int, float] = {}
+        cosines = None
         if self._encoder is not None:
-            group_dense = self._dense_search(query, self.config["dense"]["candidates"])
-            pool |= set(group_dense)
+            cosines = self._dense_cosines(query)
+            pool |= set(np.argsort(-cosines)[: self.config["dense"]["candidates"]].tolist())
         if not pool:
             return Candidates(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty((0, 0)))
         groups = np.fromiter(sorted(pool), dtype=np.int64)
         lexical = group_lex[groups]
-        dense = np.asarray([group_dense.get(int(g), 0.0) for g in groups], dtype=np.float32)
+        # Every pooled candidate gets its true cosine, also those only the lexical side found.
+        dense = cosines[groups] if cosines is not None else np.zeros(len(groups), dtype=np.float32)
         rows = np.asarray([self._best_row(int(g), row_scores) for g in groups], dtype=np.int64)
         per_field = self._scorer.field_scores(terms, rows)
-        features = self.ranking_features(query, groups, lexical, dense, per_field)
+        features = self.ranking_features(query, groups, rows, lexical, dense, per_field)
         weights = self.config["ranking"]["weights"]
         vector = np.asarray([weights.get(name, 0.0) for name in RANKING_FEATURES], dtype=np.float32)
         fused = features @ vector
         order = np.argsort(-fused, kind="stable")
         return Candidates(groups[order], fused[order], lexical[order], dense[order], features[order])
 
-    def ranking_features(self, query: QueryAnalysis, groups: np.ndarray, lexical: np.ndarray,
+    def ranking_features(self, query: QueryAnalysis, groups: np.ndarray, rows: np.ndarray, lexical: np.ndarray,
                          dense: np.ndarray, per_field: dict[str, np.ndarray]) -> np.ndarray:
         """One row per candidate group, columns in RANKING_FEATURES order."""
         top_lex = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
@@ -179,15 +204,52 @@ class ProcedureSearch:
         name_fit = np.asarray([self._name_fit(int(g), query) for g in groups], dtype=np.float32)
         field_columns = [per_field[n] / (float(per_field[n].max()) or 1.0) for n in ("name", "meta", "text")]
         columns = [lexical / top_lex, *field_columns, dense_rel, np.clip(dense_gap, -0.2, 0.0) * 5.0, name_fit]
+        columns += self._coverage_columns(query, rows)
+        asked = set(query.folded)
+        columns.append(np.asarray([self._unasked_share(self._group_heads[int(g)], asked) for g in groups],
+                                  dtype=np.float32))
+        columns.append(self._group_name_length[groups])
+        columns.append(_reciprocal_ranks(lexical))
+        columns.append(_reciprocal_ranks(dense) if has_dense else np.zeros_like(lexical))
+        columns += self._action_columns(query, groups)
         priors = self._group_priors[groups]
         return np.column_stack(columns + [priors[:, i] for i in range(priors.shape[1])]).astype(np.float32)
 
-    def _dense_search(self, query: QueryAnalysis, n: int) -> dict[int, float]:
+    def _coverage_columns(self, query: QueryAnalysis, rows: np.ndarray) -> list[np.ndarray]:
+        """idf-weighted share of the question's words found in the name, in any field; and of its word pairs
+        found in the name. BM25 saturates on one repeated word; these ask whether every word is explained."""
+        words = list(dict.fromkeys(query.folded))
+        weights = np.asarray([self._idf.get(f"f:{t}", 0.0) for t in words], dtype=np.float64)
+        total = float(weights.sum()) or 1.0
+        in_name = self._scorer.presence([f"f:{t}" for t in words], rows, ("name",))
+        anywhere = self._scorer.presence([f"f:{t}" for t in words], rows, ("name", "meta", "text"))
+        pairs = list(dict.fromkeys(f"f:{a}_{b}" for a, b in zip(words, words[1:])))
+        pair_share = (self._scorer.presence(pairs, rows, ("name",)).mean(axis=1) if pairs
+                      else np.zeros(len(rows), dtype=np.float32))
+        # float64: float32 matmul of 0/1 rows has been seen to warn spuriously on this BLAS
+        return [np.nan_to_num(in_name.astype(np.float64) @ weights / total).astype(np.float32),
+                np.nan_to_num(anywhere.astype(np.float64) @ weights / total).astype(np.float32),
+                pair_share.astype(np.float32)]
+
+    def _action_columns(self, query: QueryAnalysis, groups: np.ndarray) -> list[np.ndarray]:
+        asked = actions.question_actions(query.tokens)
+        done = [self._group_actions[int(g)] for g in groups]
+        match = [float(a in asked) for a in done]
+        conflict = [float(bool(asked) and a is not None and a not in asked) for a in done]
+        unasked = [float(not asked and a not in (None, "new")) for a in done]
+        return [np.asarray(c, dtype=np.float32) for c in (match, conflict, unasked)]
+
+    @staticmethod
+    def _unasked_share(name_terms: tuple[dict[str, float], float], asked: set[str]) -> float:
+        weights, total = name_terms
+        return sum(w for t, w in weights.items() if t not in asked) / total
+
+    def _dense_cosines(self, query: QueryAnalysis) -> np.ndarray:
+        """Cosine of the question with every group's name vector (exact; a few thousand rows take <1 ms)."""
         text = " ".join(query.tokens) or query.text
         with self._encode_lock:
-            vector = self._encoder.encode_queries([text])
-        scores, ids = self._dense_index.search(np.asarray(vector, dtype=np.float32), n)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+            vector = np.asarray(self._encoder.encode_queries([text]), dtype=np.float32)[0]
+        return self._group_vectors @ vector
 
     def verdict_features(self, query: QueryAnalysis, candidates: Candidates) -> dict[str, float]:
         """Generic evidence that the question is about a procedure and that the top one is right."""
@@ -226,10 +288,10 @@ class ProcedureSearch:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    def _name_terms(self, name: str) -> tuple[dict[str, float], float]:
+    def _name_terms(self, name: str, head: int | None = None) -> tuple[dict[str, float], float]:
         """Folded name syllables (without the generic "thủ tục") with their idf, and the idf total."""
         tokens = [t for t in vntext.normalize_tokens(name, fold=True) if t not in ("thu", "tuc")]
-        head = self.config["ranking"].get("name_fit_head_syllables")
+        head = head or self.config["ranking"].get("name_fit_head_syllables")
         if head:
             tokens = tokens[:head]  # long names end in lists of cases; the head says what the procedure is
         weights = {t: self._idf.get(f"f:{t}", 0.0) for t in tokens}

@@ -1,0 +1,53 @@
+"""What a question asks to have done (new, reissue, exchange, modify, end) and what a procedure does.
+
+Cues are data (`data/actions.tsv`). A procedure's action is read from the first words of its name; a
+question's from cue words anywhere in it. Both give ranking features, weighted like any other.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from procedure_index import vntext
+
+ACTIONS_PATH = Path(__file__).parent / "data" / "actions.tsv"
+NAME_HEAD = 4  # a name states its action in its first words
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> tuple[list[tuple[tuple[str, ...], str]], list[tuple[tuple[str, ...], str]]]:
+    """(name starts, question cues), each as (syllables, action), longest first."""
+    starts, cues = [], []
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        action, name_starts, question_cues = (raw.split("\t") + ["", ""])[:3]
+        starts += [(tuple(vntext.syllables(p)), action) for p in name_starts.split("|") if p.strip()]
+        cues += [(tuple(vntext.syllables(p)), action) for p in question_cues.split("|") if p.strip()]
+    return (sorted(starts, key=lambda item: -len(item[0])), sorted(cues, key=lambda item: -len(item[0])))
+
+
+def _same(token: str, cue: str) -> bool:
+    """Exact, or folded when the token has no diacritics (restoration could not place them)."""
+    return token == cue or (not vntext.has_diacritics(token) and token == vntext.fold_diacritics(cue))
+
+
+def name_action(name: str, path: Path = ACTIONS_PATH) -> str | None:
+    tokens = vntext.syllables(name)
+    while tokens and tokens[0] in ("thủ", "tục"):
+        tokens = tokens[1:]
+    for phrase, action in _load(str(path))[0]:
+        if tuple(tokens[:len(phrase)]) == phrase:
+            return action
+    return None
+
+
+def question_actions(tokens: list[str], path: Path = ACTIONS_PATH) -> set[str]:
+    """Every action some cue in the question points to (usually none or one)."""
+    found = set()
+    head = tokens[:]
+    for phrase, action in _load(str(path))[1]:
+        n = len(phrase)
+        if any(all(_same(t, c) for t, c in zip(head[i:i + n], phrase)) for i in range(len(head) - n + 1)):
+            found.add(action)
+    return found

@@ -1,0 +1,89 @@
+"""What to do (new, reissue, exchange, modify, end) as ranking evidence, and the listwise ranker fit."""
+import numpy as np
+import pytest
+
+from procedure_index import actions, vntext
+from procedure_index.build import build_index
+from procedure_index.calibration import POLICY_FEATURES, _ranking_samples, fit_ranking
+from procedure_index.evaluation import Question
+from procedure_index.search import RANKING_FEATURES, ProcedureSearch
+from pi_fixtures import record, write_jsonl
+
+
+@pytest.mark.parametrize("name, action", [
+    ("Thủ tục đăng ký khai sinh", "new"),
+    ("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên", "new"),
+    ("Cấp đổi thẻ căn cước", "exchange"),
+    ("Cấp lại Giấy chứng nhận do bị mất", "reissue"),
+    ("Đăng ký lại khai tử", "reissue"),
+    ("Đính chính Giấy chứng nhận đã cấp", "modify"),
+    ("Xóa đăng ký thường trú", "end"),
+    ("Tách hộ", None),
+])
+def test_a_name_states_its_action_in_its_first_words(name, action):
+    assert actions.name_action(name) == action
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("làm căn cước lần đầu", {"new"}),
+    ("lam can cuoc lan dau", {"new"}),
+    ("mất sổ đỏ làm lại thế nào", {"reissue"}),
+    ("sổ đỏ ghi sai tên chủ", {"modify"}),
+    ("the can cuoc het han roi", {"exchange"}),
+    ("làm căn cước cần mang gì", set()),
+])
+def test_question_cues_typed_with_or_without_diacritics(question, expected):
+    assert actions.question_actions(vntext.expand_all(vntext.syllables(question))) == expected
+
+
+@pytest.fixture(scope="module")
+def identity_search(tmp_path_factory) -> ProcedureSearch:
+    documents = "Tờ khai căn cước; giấy tờ chứng minh nơi cư trú."
+    catalog = write_jsonl(tmp_path_factory.mktemp("catalog") / "c.jsonl", [
+        record("1.014061", "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên", "Căn cước", documents=documents),
+        record("1.014063", "Cấp đổi thẻ căn cước", "Căn cước", documents=documents),
+        record("1.014064", "Cấp lại thẻ căn cước", "Căn cước", documents=documents),
+        record("1.014060", "Tích hợp, cập nhật, điều chỉnh thông tin trên thẻ căn cước", "Căn cước",
+               documents=documents),
+    ])
+    out = tmp_path_factory.mktemp("index")
+    build_index([catalog], out, embedding_model="none")
+    return ProcedureSearch.load(out)
+
+
+@pytest.mark.parametrize("question, code", [
+    ("làm căn cước lần đầu cần mang gì", "1.014061"),
+    ("lam can cuoc cho con 14 tuoi", "1.014061"),
+    ("bị mất thẻ căn cước thì làm sao", "1.014064"),
+    ("can cuoc het han thi doi o dau", "1.014063"),
+    ("cập nhật thông tin bhyt vào căn cước", "1.014060"),
+])
+def test_the_action_asked_for_picks_among_same_subject_procedures(identity_search, question, code):
+    assert identity_search.search(question, k=4).results[0].code == code
+
+
+def _mrr(search: ProcedureSearch, questions: list[Question], weights: dict[str, float]) -> float:
+    vector = np.asarray([weights.get(n, 0.0) for n in RANKING_FEATURES])
+    total = 0.0
+    for features, labels in _ranking_samples(search, questions):
+        scores = features @ vector
+        total += 1.0 / (1 + int((scores > scores[labels].max()).sum()))
+    return total / len(questions)
+
+
+def test_listwise_fit_learns_from_misleading_start_weights_and_keeps_policy(identity_search):
+    questions = [Question(id=str(i), question=q, codes=[c]) for i, (q, c) in enumerate([
+        ("căn cước lần đầu", "1.014061"), ("căn cước bị mất", "1.014064"), ("đổi căn cước", "1.014063"),
+        ("sửa thông tin căn cước", "1.014060"), ("căn cước người 14 tuổi", "1.014061")])]
+    configured = identity_search.config["ranking"]["weights"]
+    start = {n: 0.0 if n not in POLICY_FEATURES else configured.get(n, 0.0) for n in RANKING_FEATURES}
+    start.update(action_match=-1.0, action_conflict=1.0, action_unasked=1.0)  # misleading on purpose
+    identity_search.config["ranking"] = {**identity_search.config["ranking"], "weights": start}
+    try:
+        fitted = fit_ranking(identity_search, questions)
+    finally:
+        identity_search.config["ranking"] = {**identity_search.config["ranking"], "weights": configured}
+    assert set(fitted) == set(RANKING_FEATURES)
+    assert all(fitted[n] == start[n] for n in POLICY_FEATURES)
+    assert _mrr(identity_search, questions, fitted) > _mrr(identity_search, questions, start)
+    assert _mrr(identity_search, questions, fitted) == pytest.approx(1.0)
