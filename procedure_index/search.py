@@ -32,7 +32,7 @@ RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "den
                     "action_match", "action_conflict", "action_unasked",
                     "level_commune", "level_province",
                     "level_ministry_only", "no_level", "for_citizens", "other_province", "own_province",
-                    "summary_only"]
+                    "summary_only", "online_service", "variants"]
 # The first syllables of a name say what is done ("cấp đổi", "cấp lại"): asked-for or not matters most.
 NAME_HEAD_SYLLABLES = 5
 
@@ -316,7 +316,14 @@ class ProcedureSearch:
         return [float("Cấp xã" in levels), float(bool(levels & {"Cấp tỉnh", "Cấp huyện"})),
                 float(levels == {"Cấp bộ"}), float(not levels),
                 float(any("Công dân" in s or "Hộ gia đình" in s or "Cá nhân" in s for s in procedure.subjects)),
-                float(bool(procedure.province) and not own), float(own), float(procedure.detail != "full")]
+                float(bool(procedure.province) and not own), float(own), float(procedure.detail != "full"),
+                # offered online, or kept by several provinces: procedures people actually do
+                float(procedure.online_level is not None), math.log1p(self._group_size(row)) / math.log(10)]
+
+    def _group_size(self, row: int) -> int:
+        group = int(self._group_of_row[row])
+        end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self._procedures)
+        return end - int(self._starts[group])
 
     def _hit(self, group: int, score: float) -> Hit:
         procedure = self._procedures[self._representative(group)]
