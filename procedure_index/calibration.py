@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from procedure_index.analysis import analyze_query
-from procedure_index.config import RANKING_CONFIG, VERDICT_CONFIG
+from procedure_index.config import RANKING_CONFIG, VERDICT_CONFIG, reasoned_ranking_weights
 from procedure_index.evaluation import Question, load_questions, with_stripped
 from procedure_index.search import RANKING_FEATURES, ProcedureSearch
 
@@ -62,7 +62,7 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list
 
 
 def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = 10.0,
-                l2: float = 0.01) -> dict[str, float]:
+                l2: float = 0.01, start_weights: dict[str, float] | None = None) -> dict[str, float]:
     """Listwise learning to rank: maximise the softmax probability of the right candidates among each
     question's pool (a linear ListNet-style model), with an L2 pull towards the configured weights so that
     features the calibration questions say little about keep their reasoned values. Policy features
@@ -70,8 +70,8 @@ def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature:
     from scipy.optimize import minimize
 
     samples = [(np.nan_to_num(f.astype(np.float64)), labels) for f, labels in _ranking_samples(search, questions)]
-    configured = search.config["ranking"]["weights"]
-    start = np.asarray([configured.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
+    reasoned = start_weights if start_weights is not None else reasoned_ranking_weights()
+    start = np.asarray([reasoned.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
     fixed = np.asarray([n in POLICY_FEATURES for n in RANKING_FEATURES])
 
     def loss_and_gradient(weights: np.ndarray) -> tuple[float, np.ndarray]:

@@ -23,3 +23,9 @@ def load_search_config(path: str = str(SEARCH_CONFIG), verdict_path: str = str(V
         if fitted.exists():
             config[section] = {**config.get(section, {}), **(yaml.safe_load(fitted.read_text(encoding="utf-8")) or {})}
     return config
+
+
+def reasoned_ranking_weights(path: str = str(SEARCH_CONFIG)) -> dict[str, float]:
+    """The starting weights set by reasoning in search.yml, ignoring any fitted ranking.yml: a refit starts
+    from (and is pulled towards) these, and policy weights (province order) always come from here."""
+    return dict(yaml.safe_load(Path(path).read_text(encoding="utf-8"))["ranking"]["weights"])

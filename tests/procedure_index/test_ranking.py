@@ -75,14 +75,10 @@ def test_listwise_fit_learns_from_misleading_start_weights_and_keeps_policy(iden
     questions = [Question(id=str(i), question=q, codes=[c]) for i, (q, c) in enumerate([
         ("căn cước lần đầu", "1.014061"), ("căn cước bị mất", "1.014064"), ("đổi căn cước", "1.014063"),
         ("sửa thông tin căn cước", "1.014060"), ("căn cước người 14 tuổi", "1.014061")])]
-    configured = identity_search.config["ranking"]["weights"]
-    start = {n: 0.0 if n not in POLICY_FEATURES else configured.get(n, 0.0) for n in RANKING_FEATURES}
+    policy = {n: identity_search.config["ranking"]["weights"].get(n, 0.0) for n in POLICY_FEATURES}
+    start = {n: policy.get(n, 0.0) for n in RANKING_FEATURES}
     start.update(action_match=-1.0, action_conflict=1.0, action_unasked=1.0)  # misleading on purpose
-    identity_search.config["ranking"] = {**identity_search.config["ranking"], "weights": start}
-    try:
-        fitted = fit_ranking(identity_search, questions)
-    finally:
-        identity_search.config["ranking"] = {**identity_search.config["ranking"], "weights": configured}
+    fitted = fit_ranking(identity_search, questions, start_weights=start)
     assert set(fitted) == set(RANKING_FEATURES)
     assert all(fitted[n] == start[n] for n in POLICY_FEATURES)
     assert _mrr(identity_search, questions, fitted) > _mrr(identity_search, questions, start)
