@@ -20,13 +20,14 @@ import yaml
 from procedure_index.analysis import analyze_query
 from procedure_index.config import RANKING_CONFIG, VERDICT_CONFIG, reasoned_ranking_weights
 from procedure_index.evaluation import Question, load_questions, with_stripped
-from procedure_index.search import RANKING_FEATURES, ProcedureSearch
+from procedure_index.search import RANKING_FEATURES, RANKING_TEMPERATURE, ProcedureSearch
 
 # Province order is policy (own province, then national, then others), not something to learn from labels.
 POLICY_FEATURES = {"other_province", "own_province"}
-VERDICT_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens"]
+VERDICT_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
+                    "top_probability"]
 MAX_IN_SCOPE_NONE = 0.04
-MIN_CONFIDENT_PRECISION = 0.9
+MIN_CONFIDENT_PRECISION = 0.95
 
 
 @dataclass
@@ -61,7 +62,7 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list
     return samples
 
 
-def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = 10.0,
+def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = RANKING_TEMPERATURE,
                 l2: float = 0.01, start_weights: dict[str, float] | None = None) -> dict[str, float]:
     """Listwise learning to rank: maximise the softmax probability of the right candidates among each
     question's pool (a linear ListNet-style model), with an L2 pull towards the configured weights so that

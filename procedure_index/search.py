@@ -33,6 +33,9 @@ RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "den
                     "level_commune", "level_province",
                     "level_ministry_only", "no_level", "for_citizens", "other_province", "own_province",
                     "summary_only", "online_service", "variants"]
+# Scale of the listwise ranker's softmax (calibration.fit_ranking); also turns fused scores into the top
+# candidate's probability for the verdict.
+RANKING_TEMPERATURE = 10.0
 # The first syllables of a name say what is done ("cấp đổi", "cấp lại"): asked-for or not matters most.
 NAME_HEAD_SYLLABLES = 5
 
@@ -69,6 +72,12 @@ class Candidates:
 def _logistic(weights: dict[str, float], features: dict[str, float]) -> float:
     z = weights.get("bias", 0.0) + sum(w * features.get(name, 0.0) for name, w in weights.items() if name != "bias")
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def _top_probability(fused: np.ndarray) -> float:
+    """The ranker's softmax probability of its first candidate (what it was trained to produce)."""
+    scaled = RANKING_TEMPERATURE * (fused - fused.max())
+    return float(1.0 / np.exp(scaled).sum())
 
 
 def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
@@ -265,6 +274,7 @@ class ProcedureSearch:
             "top_cosine": float(candidates.dense[0]),
             "lexical_strength": math.log1p(float(candidates.lexical[0]) / query_weight),
             "content_tokens": math.log1p(len(query.tokens)),
+            "top_probability": _top_probability(candidates.fused),
         }
 
     @property
