@@ -27,9 +27,9 @@ def _load(path: str) -> tuple[list[tuple[tuple[str, ...], str]], list[tuple[tupl
     return (sorted(starts, key=lambda item: -len(item[0])), sorted(cues, key=lambda item: -len(item[0])))
 
 
-def _same(token: str, cue: str) -> bool:
-    """Exact, or folded when the token has no diacritics (restoration could not place them)."""
-    return token == cue or (not vntext.has_diacritics(token) and token == vntext.fold_diacritics(cue))
+@lru_cache(maxsize=2)
+def _folded_cues(path: str) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+    return [(phrase, tuple(vntext.fold_diacritics(t) for t in phrase), action) for phrase, action in _load(path)[1]]
 
 
 def name_action(name: str, path: Path = ACTIONS_PATH) -> str | None:
@@ -43,11 +43,16 @@ def name_action(name: str, path: Path = ACTIONS_PATH) -> str | None:
 
 
 def question_actions(tokens: list[str], path: Path = ACTIONS_PATH) -> set[str]:
-    """Every action some cue in the question points to (usually none or one)."""
-    found = set()
-    head = tokens[:]
-    for phrase, action in _load(str(path))[1]:
-        n = len(phrase)
-        if any(all(_same(t, c) for t, c in zip(head[i:i + n], phrase)) for i in range(len(head) - n + 1)):
-            found.add(action)
-    return found
+    """Every action some cue in the question points to (usually none or one). A cue matches exactly, or
+    folded where the question's words carry no diacritics (restoration could not place them)."""
+    cues = _folded_cues(str(path))
+    longest = max((len(phrase) for phrase, _, _ in cues), default=0)
+    marked = [vntext.has_diacritics(t) for t in tokens]
+    exact, bare = set(), set()
+    for i in range(len(tokens)):
+        for n in range(1, min(longest, len(tokens) - i) + 1):
+            span = tuple(tokens[i:i + n])
+            exact.add(span)
+            if not any(marked[i:i + n]):
+                bare.add(span)
+    return {action for phrase, folded, action in cues if phrase in exact or folded in bare}

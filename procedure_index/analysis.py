@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from procedure_index import vntext
 from procedure_index.catalog import Procedure
@@ -22,7 +23,7 @@ class QueryAnalysis:
     typed_with_diacritics: bool
     restored: bool
 
-    @property
+    @cached_property  # read once per candidate by the ranker: fold once per question
     def folded(self) -> list[str]:
         return [vntext.fold_diacritics(t) for t in self.tokens]
 

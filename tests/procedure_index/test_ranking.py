@@ -83,3 +83,24 @@ def test_listwise_fit_learns_from_misleading_start_weights_and_keeps_policy(iden
     assert all(fitted[n] == start[n] for n in POLICY_FEATURES)
     assert _mrr(identity_search, questions, fitted) > _mrr(identity_search, questions, start)
     assert _mrr(identity_search, questions, fitted) == pytest.approx(1.0)
+
+
+def test_fitted_ranking_keeps_the_policy_weights_of_search_yml():
+    from procedure_index.config import RANKING_CONFIG, reasoned_ranking_weights
+    import yaml
+
+    reasoned = reasoned_ranking_weights()
+    assert set(reasoned) == set(RANKING_FEATURES)
+    if RANKING_CONFIG.exists():
+        fitted = yaml.safe_load(RANKING_CONFIG.read_text(encoding="utf-8"))["weights"]
+        assert set(fitted) == set(RANKING_FEATURES)
+        assert all(fitted[n] == reasoned[n] for n in POLICY_FEATURES)
+
+
+def test_top_probability_grows_with_the_lead_of_the_first_candidate():
+    from procedure_index.search import _top_probability
+
+    assert _top_probability(np.asarray([1.0])) == pytest.approx(1.0)
+    assert _top_probability(np.asarray([1.0, 1.0])) == pytest.approx(0.5)
+    close, clear = _top_probability(np.asarray([1.0, 0.98, 0.5])), _top_probability(np.asarray([1.0, 0.7, 0.5]))
+    assert 0.0 < close < clear < 1.0
