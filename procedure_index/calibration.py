@@ -27,7 +27,7 @@ POLICY_FEATURES = {"other_province", "own_province"}
 VERDICT_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
                     "top_probability"]
 MAX_IN_SCOPE_NONE = 0.04
-MIN_CONFIDENT_PRECISION = 0.95
+MIN_CONFIDENT_PRECISION = 0.9
 
 
 @dataclass
