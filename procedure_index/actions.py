@@ -11,7 +11,6 @@ from pathlib import Path
 from procedure_index import vntext
 
 ACTIONS_PATH = Path(__file__).parent / "data" / "actions.tsv"
-NAME_HEAD = 4  # a name states its action in its first words
 
 
 @lru_cache(maxsize=2)

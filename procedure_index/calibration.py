@@ -42,9 +42,7 @@ def _analyze(search: ProcedureSearch, text: str):
 
 
 def _group_codes(search: ProcedureSearch, group: int) -> set[str]:
-    start = int(search._starts[group])
-    end = int(search._starts[group + 1]) if group + 1 < len(search._starts) else search.procedures
-    return {search._procedures[r].code for r in range(start, end)}
+    return {search._procedures[r].code for r in search.group_rows(group)}
 
 
 def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -316,10 +316,15 @@ class ProcedureSearch:
         asked = set(query.folded)
         return sum(w for t, w in weights.items() if t in asked) / total
 
-    def _best_row(self, group: int, row_scores: np.ndarray) -> int:
+    def group_rows(self, group: int) -> range:
+        """The rows (procedure records) of one group of same-name variants."""
         start = int(self._starts[group])
         end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self._procedures)
-        return start + int(np.argmax(row_scores[start:end]))
+        return range(start, end)
+
+    def _best_row(self, group: int, row_scores: np.ndarray) -> int:
+        rows = self.group_rows(group)
+        return rows.start + int(np.argmax(row_scores[rows.start:rows.stop]))
 
     def _prior_features(self, row: int) -> list[float]:
         """What kind of procedure this is: citizens mostly ask about commune- and province-level ones."""
@@ -334,9 +339,7 @@ class ProcedureSearch:
                 float(procedure.online_level is not None), math.log1p(self._group_size(row)) / math.log(10)]
 
     def _group_size(self, row: int) -> int:
-        group = int(self._group_of_row[row])
-        end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self._procedures)
-        return end - int(self._starts[group])
+        return len(self.group_rows(int(self._group_of_row[row])))
 
     def _hit(self, group: int, score: float) -> Hit:
         procedure = self._procedures[self._representative(group)]
@@ -344,10 +347,7 @@ class ProcedureSearch:
 
     def _representative(self, group: int) -> int:
         """The configured province's variant, else the national record, else the first one."""
-        start = int(self._starts[group])
-        end = int(self._starts[group + 1]) if group + 1 < len(self._starts) else len(self._procedures)
-        rows = range(start, end)
-        return max(rows, key=lambda r: (self._row_factor[r], -r))
+        return max(self.group_rows(group), key=lambda r: (self._row_factor[r], -r))
 
     def _province_factors(self, province: str | None, fusion: dict) -> np.ndarray:
         wanted = vntext.fold_diacritics(province or "").lower().strip()
