@@ -15,9 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.answers.topic import content_syllables, load_topic_rules
 from api.db import Database
 from api.handoff.store import HandoffStore
 from procedure_index.catalog import load_catalogs
+from procedure_index.vntext import syllables
 from tests.e2e.conftest import ROOT, SHARED_CATALOG, start_assistant, stop_assistant
 
 pytestmark = pytest.mark.processes
@@ -100,8 +102,11 @@ def test_naming_another_procedure_switches_topic(bot):
 
 
 def test_ambiguous_question_offers_at_most_three_choices_that_work(bot):
+    rules = load_topic_rules()
     candidates = ["cấp lại giấy", "giấy chứng nhận", "đăng ký", "xác nhận", "cấp giấy phép", "thay đổi thông tin"]
     for question in candidates:
+        if content_syllables(question, rules) != syllables(question):
+            continue  # the answer path retries such a question without its aspect words ("giấy"): another search
         resp = httpx.get(f"{bot.url}/api/procedures/search", params={"q": question, "k": 3}, timeout=10).json()
         if resp["verdict"] == "ambiguous":
             break
