@@ -63,9 +63,9 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list
 def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = RANKING_TEMPERATURE,
                 l2: float = 0.01, start_weights: dict[str, float] | None = None) -> dict[str, float]:
     """Listwise learning to rank: maximise the softmax probability of the right candidates among each
-    question's pool (a linear ListNet-style model), with an L2 pull towards the configured weights so that
-    features the calibration questions say little about keep their reasoned values. Policy features
-    (province order) are not learnt."""
+    question's pool (a linear ListNet-style model), with an L2 pull towards the reasoned weights of
+    search.yml (or `start_weights`) so that features the calibration questions say little about keep those
+    values. Policy features (province order) are not learnt."""
     from scipy.optimize import minimize
 
     samples = [(np.nan_to_num(f.astype(np.float64)), labels) for f, labels in _ranking_samples(search, questions)]

@@ -230,8 +230,9 @@ class ProcedureSearch:
         words = list(dict.fromkeys(query.folded))
         weights = np.asarray([self._idf.get(f"f:{t}", 0.0) for t in words], dtype=np.float64)
         total = float(weights.sum()) or 1.0
-        in_name = self._scorer.presence([f"f:{t}" for t in words], rows, ("name",))
-        anywhere = self._scorer.presence([f"f:{t}" for t in words], rows, ("name", "meta", "text"))
+        terms = [f"f:{t}" for t in words]
+        in_name = self._scorer.presence(terms, rows, ("name",))
+        anywhere = np.maximum(in_name, self._scorer.presence(terms, rows, ("meta", "text")))
         pairs = list(dict.fromkeys(f"f:{a}_{b}" for a, b in zip(words, words[1:])))
         pair_share = (self._scorer.presence(pairs, rows, ("name",)).mean(axis=1) if pairs
                       else np.zeros(len(rows), dtype=np.float32))
