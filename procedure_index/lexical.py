@@ -132,6 +132,14 @@ class LexicalScorer:
             out[:, positions] = np.maximum(out[:, positions], found)
         return out
 
+    def name_frequency(self, term: str) -> int:
+        """How many procedure names contain the term."""
+        column = self.vocab.get(term)
+        if column is None:
+            return 0
+        indptr = self.field_matrices["name"].indptr
+        return int(indptr[column + 1] - indptr[column])
+
     def name_coverage(self, doc: int, terms: list[str], idf_weights: dict[str, float]) -> float:
         """Share of the query's unigram weight whose term appears in the procedure's name."""
         row = self.name_matrix.getrow(doc)

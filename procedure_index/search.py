@@ -8,6 +8,7 @@ import json
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "den
                     "lex_rank", "dense_rank",
                     # what is to be done (data/actions.tsv): asked and done, asked and not done, done unasked
                     "action_match", "action_conflict", "action_unasked",
+                    # variant qualifiers (data/qualifiers.tsv) in the name: asked for, or not
+                    "qualifier_match", "qualifier_unasked",
                     "level_commune", "level_province",
                     "level_ministry_only", "no_level", "for_citizens", "other_province", "own_province",
                     "summary_only", "online_service", "variants"]
@@ -159,6 +162,12 @@ class ProcedureSearch:
     def get(self, code: str) -> Procedure | None:
         return self._by_code.get(code)
 
+    def is_name_phrase(self, first: str, second: str, min_names: int = 2) -> bool:
+        """Whether the two syllables, in this order, are a phrase of procedure names ("chứng nhận",
+        "bị mất", "tặng cho"), compared without diacritics."""
+        term = f"f:{vntext.fold_diacritics(first)}_{vntext.fold_diacritics(second)}"
+        return self._scorer.name_frequency(term) >= min_names
+
     def search(self, question: str, k: int = 5) -> SearchResponse:
         query = analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
         if not query.tokens:
@@ -221,6 +230,7 @@ class ProcedureSearch:
         columns.append(_reciprocal_ranks(lexical))
         columns.append(_reciprocal_ranks(dense) if has_dense else np.zeros_like(lexical))
         columns += self._action_columns(query, groups)
+        columns += self._qualifier_columns(query, groups)
         priors = self._group_priors[groups]
         return np.column_stack(columns + [priors[:, i] for i in range(priors.shape[1])]).astype(np.float32)
 
@@ -248,6 +258,17 @@ class ProcedureSearch:
         conflict = [float(bool(asked) and a is not None and a not in asked) for a in done]
         unasked = [float(not asked and a not in (None, "new")) for a in done]
         return [np.asarray(c, dtype=np.float32) for c in (match, conflict, unasked)]
+
+    def _qualifier_columns(self, query: QueryAnalysis, groups: np.ndarray) -> list[np.ndarray]:
+        asked = actions.question_qualifiers(query.tokens)
+        named = [self._group_qualifiers[int(g)] for g in groups]
+        match = [float(bool(q & asked)) for q in named]
+        unasked = [float(bool(q - asked)) for q in named]
+        return [np.asarray(c, dtype=np.float32) for c in (match, unasked)]
+
+    @cached_property
+    def _group_qualifiers(self) -> list[frozenset[str]]:
+        return [actions.name_qualifiers(self._procedures[int(s)].name) for s in self._starts]
 
     @staticmethod
     def _unasked_share(name_terms: tuple[dict[str, float], float], asked: set[str]) -> float:

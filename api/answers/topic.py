@@ -9,17 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import yaml
 
-from procedure_index.vntext import fold_diacritics, syllables
+from procedure_index.vntext import fold_diacritics, has_diacritics, syllables
 
 TOPIC_PATH = Path(__file__).with_name("topic.yml")
 
 
 class SearchLike(Protocol):
-    """`procedure_index.search.ProcedureSearch`: .search(question, k) -> SearchResponse, .get(code)."""
+    """`procedure_index.search.ProcedureSearch`: .search(question, k) -> SearchResponse, .get(code), and
+    optionally .is_name_phrase(first, second) (see content_syllables)."""
 
     def search(self, question: str, k: int = 5) -> Any: ...
 
@@ -73,32 +74,59 @@ def load_topic_rules(path: Path = TOPIC_PATH) -> TopicRules:
     )
 
 
-def _matches(span: list[str], phrase: tuple[str, ...]) -> bool:
-    """Typed with diacritics: exact; typed without ("le phi"): compared with the folded phrase."""
+def typed_without_diacritics(tokens: list[str]) -> bool:
+    """Most syllables bare: the citizen typed without diacritics. Plain Vietnamese has bare syllables too
+    ("con", "cho"), so one bare syllable in an accented question is a word as written, not a folded one."""
+    bare = sum(1 for t in tokens if not has_diacritics(t))
+    return bool(tokens) and bare * 2 > len(tokens)
+
+
+def _matches(span: list[str], phrase: tuple[str, ...], folded: bool) -> bool:
+    """Exact; or, in a question typed without diacritics ("le phi"), compared with the folded phrase."""
     return all(
-        token == word or (token == fold_diacritics(token) and token == fold_diacritics(word))
+        token == word or (folded and token == fold_diacritics(token) and token == fold_diacritics(word))
         for token, word in zip(span, phrase)
     )
 
 
-def content_syllables(question: str, rules: TopicRules) -> list[str]:
-    """The syllables left once aspect phrases and fillers are removed (longest phrase first)."""
+# A phrase test over procedure names: ("chứng", "nhận") -> True (ProcedureSearch.is_name_phrase).
+NamePhrase = Callable[[str, str], bool]
+
+
+def content_syllables(question: str, rules: TopicRules, name_phrase: NamePhrase | None = None) -> list[str]:
+    """The syllables left once aspect phrases and fillers are removed (longest phrase first).
+
+    With `name_phrase`, a one-syllable aspect word or filler stays when it forms a phrase of procedure
+    names with a neighbour: "nhận" (receive) is an aspect word, but not in "giấy chứng nhận"; nor "mất"
+    (cost, take) in "sổ đỏ bị mất", nor "cho" in "tặng cho".
+    """
     tokens = syllables(question)
-    kept: list[str] = []
+    folded = typed_without_diacritics(tokens)
+    removed = [False] * len(tokens)
+    single = [False] * len(tokens)
     i = 0
     while i < len(tokens):
         for phrase in rules.ignored_phrases:
-            if i + len(phrase) <= len(tokens) and _matches(tokens[i:i + len(phrase)], phrase):
+            if i + len(phrase) <= len(tokens) and _matches(tokens[i:i + len(phrase)], phrase, folded):
+                removed[i:i + len(phrase)] = [True] * len(phrase)
+                single[i] = len(phrase) == 1
                 i += len(phrase)
                 break
         else:
-            kept.append(tokens[i])
             i += 1
-    return kept
+    if name_phrase is not None:
+        # a neighbour inside a longer aspect phrase does not count: "nhận | kết quả" is not "tiếp nhận kết"
+        free = [not r or s for r, s in zip(removed, single)]
+        glued = [single[i] and ((i > 0 and free[i - 1] and name_phrase(tokens[i - 1], tokens[i]))
+                                or (i + 1 < len(tokens) and free[i + 1] and name_phrase(tokens[i], tokens[i + 1])))
+                 for i in range(len(tokens))]
+        removed = [r and not g for r, g in zip(removed, glued)]
+    return [t for t, r in zip(tokens, removed) if not r]
 
 
 def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
-    return any(_matches(tokens[i:i + len(phrase)], phrase) for i in range(len(tokens) - len(phrase) + 1))
+    folded = typed_without_diacritics(tokens)
+    return any(_matches(tokens[i:i + len(phrase)], phrase, folded) for i in range(len(tokens) - len(phrase) + 1))
 
 
 def named_aspect(question: str, rules: TopicRules) -> str | None:
@@ -121,7 +149,7 @@ def search_question(search: SearchLike, question: str, rules: TopicRules) -> Any
     response = search.search(question, k=k)
     if response.verdict == "confident":
         return response
-    core = " ".join(content_syllables(question, rules))
+    core = " ".join(content_syllables(question, rules, getattr(search, "is_name_phrase", None)))
     if core and core != " ".join(syllables(question)):
         retry = search.search(core, k=k)
         if retry.verdict == "confident":
