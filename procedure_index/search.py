@@ -19,6 +19,7 @@ from procedure_index.catalog import Procedure
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, Encoder, load_encoder
 from procedure_index.lexical import LexicalIndex, LexicalScorer
+from procedure_index.records import RecordFile
 from procedure_index.restore import RestorationModel
 
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
@@ -88,14 +89,16 @@ def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
 
 
 class ProcedureSearch:
-    def __init__(self, index_dir: Path, procedures: list[Procedure], group_starts: list[int], scorer: LexicalScorer,
+    def __init__(self, index_dir: Path, records: RecordFile, group_starts: list[int], scorer: LexicalScorer,
                  idf: dict[str, float], restorer: RestorationModel, encoder: Encoder | None, dense_index,
                  province: str | None, config: dict):
         self.index_dir = index_dir
-        self._procedures = procedures
-        self._by_code = {p.code: p for p in procedures}
+        self._records = records
+        # What ranking reads of every row: the short fields only (ProcedureSummary); get() reads the rest.
+        self._procedures = records.summaries
         self._starts = np.asarray(group_starts, dtype=np.int64)
-        self._group_of_row = np.repeat(np.arange(len(group_starts)), np.diff(np.append(self._starts, len(procedures))))
+        self._group_of_row = np.repeat(np.arange(len(group_starts)),
+                                       np.diff(np.append(self._starts, len(self._procedures))))
         self._scorer = scorer
         self._idf = idf
         self._restorer = restorer
@@ -129,10 +132,9 @@ class ProcedureSearch:
         index_dir = Path(index_dir)
         manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         config = load_search_config()
-        procedures = [Procedure(**json.loads(line)) for line in
-                      (index_dir / "procedures.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        records = RecordFile(index_dir / "procedures.jsonl")
         starts = json.loads((index_dir / "groups.json").read_text(encoding="utf-8"))
-        lexical = LexicalIndex.load(index_dir, FIELD_NAMES)
+        lexical = LexicalIndex.load(index_dir, FIELD_NAMES, layout="csc")  # the layout queries slice
         scorer = LexicalScorer(lexical, config["lexical"]["fields"])
         idf_array = np.load(index_dir / "idf.npy")
         idf = {term: float(idf_array[i]) for term, i in lexical.vocab.items() if term.startswith("f:") and "_" not in term}
@@ -148,7 +150,7 @@ class ProcedureSearch:
 
             dense_index = faiss.read_index(str(index_dir / "dense.faiss"))
             encoder = load_encoder(wanted)
-        return cls(index_dir, procedures, starts, scorer, idf, restorer, encoder, dense_index, province, config)
+        return cls(index_dir, records, starts, scorer, idf, restorer, encoder, dense_index, province, config)
 
     # --- public API -------------------------------------------------------------------------------
 
@@ -157,7 +159,7 @@ class ProcedureSearch:
         return len(self._procedures)
 
     def get(self, code: str) -> Procedure | None:
-        return self._by_code.get(code)
+        return self._records.get(code)
 
     def search(self, question: str, k: int = 5) -> SearchResponse:
         query = analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
