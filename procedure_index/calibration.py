@@ -24,10 +24,13 @@ from procedure_index.search import RANKING_FEATURES, RANKING_TEMPERATURE, Proced
 
 # Province order is policy (own province, then national, then others), not something to learn from labels.
 POLICY_FEATURES = {"other_province", "own_province"}
-VERDICT_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
-                    "top_probability"]
+# Is the question about a procedure at all; and, if so, is the first candidate the one.
+IN_SCOPE_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
+                     "top_probability"]
+TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit"]
 MAX_IN_SCOPE_NONE = 0.04
 MIN_CONFIDENT_PRECISION = 0.9
+VAGUE_NAME_SHARE = 0.01  # a phrase in at least 1% of names names none of them (see vague_questions)
 
 
 @dataclass
@@ -95,19 +98,24 @@ def _verdict_rows(search: ProcedureSearch, questions: list[Question]) -> tuple[n
     for q in questions:
         response = search.search(q.question, k=5)
         f = response.features
-        rows.append([f.get(name, 0.0) for name in VERDICT_FEATURES] if "empty" not in f else None)
+        rows.append(f if "empty" not in f else None)
         correct.append(bool(response.results) and response.results[0].code in set(q.codes))
     return rows, np.asarray(correct)
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def _matrix(rows: list, names: list[str]) -> np.ndarray:
+    return np.asarray([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
+
+
+def _fit_logistic(rows: list[dict], y: np.ndarray, names: list[str]) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
+    x = _matrix(rows, names)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
     coef = model.coef_[0] / scale  # fold the standardisation back into plain weights
     bias = float(model.intercept_[0] - (coef * mean).sum())
-    return {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(VERDICT_FEATURES, coef)}}
+    return {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(names, coef)}}
 
 
 def _probabilities(weights: dict[str, float], rows: list) -> np.ndarray:
@@ -116,38 +124,51 @@ def _probabilities(weights: dict[str, float], rows: list) -> np.ndarray:
         if row is None:
             out.append(0.0)
             continue
-        z = weights["bias"] + sum(weights[n] * v for n, v in zip(VERDICT_FEATURES, row))
+        z = weights["bias"] + sum(w * row.get(n, 0.0) for n, w in weights.items() if n != "bias")
         out.append(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
     return np.asarray(out)
 
 
-def fit_verdict(search: ProcedureSearch, in_scope: list[Question], out_of_scope: list[Question]) -> dict:
+def vague_questions(search: ProcedureSearch, min_share: float = VAGUE_NAME_SHARE,
+                    limit: int = 60) -> list[Question]:
+    """Questions that are only a phrase hundreds of names share ("đăng ký", "giấy phép"). In scope, but no
+    single procedure is the answer, so whatever comes first is not right: they teach the top-1 model that
+    such a question is a guess. Drawn from the index's names, not written by hand; real questions rarely
+    are this bare, so without them a bare phrase looked like a clear one."""
+    phrases = search.common_name_phrases(min_share)[:limit]
+    return [Question(id=f"vague-{i}", question=p, codes=[]) for i, p in enumerate(phrases)]
+
+
+def fit_verdict(search: ProcedureSearch, in_scope: list[Question], out_of_scope: list[Question],
+                vague: list[Question] = ()) -> dict:
     in_rows, in_correct = _verdict_rows(search, in_scope)
     out_rows, _ = _verdict_rows(search, out_of_scope)
     usable_in = [r for r in in_rows if r is not None]
     usable_out = [r for r in out_rows if r is not None]
-    x = np.asarray(usable_in + usable_out, dtype=np.float64)
     y = np.asarray([1] * len(usable_in) + [0] * len(usable_out))
-    in_scope_weights = _fit_logistic(x, y)
-    correct_rows = [r for r in in_rows if r is not None]
-    correct_labels = np.asarray([c for r, c in zip(in_rows, in_correct) if r is not None])
-    top1_weights = _fit_logistic(np.asarray(correct_rows, dtype=np.float64), correct_labels)
-
+    in_scope_weights = _fit_logistic(usable_in + usable_out, y, IN_SCOPE_FEATURES)
     p_in, p_out = _probabilities(in_scope_weights, in_rows), _probabilities(in_scope_weights, out_rows)
     none_below = float(np.quantile(p_in, MAX_IN_SCOPE_NONE)) if len(p_in) else 0.5
-    p_correct = _probabilities(top1_weights, in_rows)
-    answered = p_in >= none_below
+
+    # The top-1 model also learns from the vague questions, whose first candidate is never "the" answer.
+    vague_rows = [r for r in _verdict_rows(search, list(vague))[0] if r is not None]
+    rows = in_rows + vague_rows
+    correct = np.concatenate([in_correct, np.zeros(len(vague_rows), dtype=bool)])
+    usable = [i for i, r in enumerate(rows) if r is not None]
+    top1_weights = _fit_logistic([rows[i] for i in usable], correct[usable], TOP1_FEATURES)
+    p_correct = _probabilities(top1_weights, rows)
+    answered = _probabilities(in_scope_weights, rows) >= none_below
     confident_above = 1.0
     for threshold in np.unique(np.round(p_correct, 4)):
         chosen = answered & (p_correct >= threshold)
-        if chosen.sum() >= 5 and in_correct[chosen].mean() >= MIN_CONFIDENT_PRECISION:
+        if chosen.sum() >= 5 and correct[chosen].mean() >= MIN_CONFIDENT_PRECISION:
             confident_above = float(threshold)
             break
     return {
         "model": {"in_scope": in_scope_weights, "top1_correct": top1_weights},
         "none_below": round(none_below, 4),
         "confident_above": round(confident_above, 4),
-        "fitted_on": {"in_scope": len(in_scope), "out_of_scope": len(out_of_scope),
+        "fitted_on": {"in_scope": len(in_scope), "out_of_scope": len(out_of_scope), "vague": len(vague_rows),
                       "out_of_scope_none_rate": round(float((p_out < none_below).mean()), 3) if len(p_out) else None,
                       "in_scope_none_rate": round(float((p_in < none_below).mean()), 3)},
     }
@@ -184,7 +205,8 @@ def calibrate_to_file(search: ProcedureSearch, question_files: list[Path], out_d
         ranking_path = (out_dir or RANKING_CONFIG.parent) / RANKING_CONFIG.name
         _merge_mode(ranking_path, search.mode, {"weights": weights}, header)
         written.append(ranking_path)
-    verdict = fit_verdict(search, both_in, both_out)
+    vague = vague_questions(search)
+    verdict = fit_verdict(search, both_in, both_out, vague + with_stripped(vague))
     search.config["verdict"] = {**search.config["verdict"], search.mode: verdict}
 
     verdict_path = (out_dir or VERDICT_CONFIG.parent) / VERDICT_CONFIG.name

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator, MutableMapping
 
 LEVELS = {"Cấp bộ", "Cấp tỉnh", "Cấp xã", "Cấp huyện", "Cơ quan khác"}
 CHANNEL_METHODS = {"online", "direct", "postal"}
@@ -73,7 +73,8 @@ class Rejection:
 
 @dataclass
 class ImportReport:
-    procedures: list[Procedure] = dataclass_field(default_factory=list)
+    # A list; a lazy view of the records when load_catalogs was given somewhere to keep them.
+    procedures: Collection[Procedure] = dataclass_field(default_factory=list)
     read: int = 0
     kept: int = 0
     merged: int = 0
@@ -318,10 +319,13 @@ def merge_procedure(old: Procedure, new: Procedure) -> Procedure:
     return Procedure(**merged)
 
 
-def load_catalogs(paths: list[Path] | list[str]) -> ImportReport:
-    """Import and combine catalogs; see the module docstring."""
+def load_catalogs(paths: list[Path] | list[str],
+                  records: MutableMapping[str, Procedure] | None = None) -> ImportReport:
+    """Import and combine catalogs; see the module docstring. The procedures end up in report.procedures;
+    given `records` (the index build passes a compact `records.RecordStore`), they are kept there by code
+    and report.procedures is a view of them."""
     report = ImportReport()
-    by_code: dict[str, Procedure] = {}
+    by_code: MutableMapping[str, Procedure] = {} if records is None else records
     for root in paths:
         root = Path(root)
         if not root.exists():
@@ -343,5 +347,5 @@ def load_catalogs(paths: list[Path] | list[str]) -> ImportReport:
                     by_code[procedure.code] = merge_procedure(by_code[procedure.code], procedure)
                 else:
                     by_code[procedure.code] = procedure
-    report.procedures = list(by_code.values())
+    report.procedures = list(by_code.values()) if records is None else by_code.values()
     return report

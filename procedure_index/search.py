@@ -21,6 +21,7 @@ from procedure_index.catalog import Procedure
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, Encoder, load_encoder
 from procedure_index.lexical import LexicalIndex, LexicalScorer
+from procedure_index.records import RecordFile
 from procedure_index.restore import RestorationModel
 
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
@@ -92,14 +93,16 @@ def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
 
 
 class ProcedureSearch:
-    def __init__(self, index_dir: Path, procedures: list[Procedure], group_starts: list[int], scorer: LexicalScorer,
+    def __init__(self, index_dir: Path, records: RecordFile, group_starts: list[int], scorer: LexicalScorer,
                  idf: dict[str, float], restorer: RestorationModel, encoder: Encoder | None, dense_index,
                  province: str | None, config: dict):
         self.index_dir = index_dir
-        self._procedures = procedures
-        self._by_code = {p.code: p for p in procedures}
+        self._records = records
+        # What ranking reads of every row: the short fields only (ProcedureSummary); get() reads the rest.
+        self._procedures = records.summaries
         self._starts = np.asarray(group_starts, dtype=np.int64)
-        self._group_of_row = np.repeat(np.arange(len(group_starts)), np.diff(np.append(self._starts, len(procedures))))
+        self._group_of_row = np.repeat(np.arange(len(group_starts)),
+                                       np.diff(np.append(self._starts, len(self._procedures))))
         self._scorer = scorer
         self._idf = idf
         self._restorer = restorer
@@ -133,10 +136,9 @@ class ProcedureSearch:
         index_dir = Path(index_dir)
         manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         config = load_search_config()
-        procedures = [Procedure(**json.loads(line)) for line in
-                      (index_dir / "procedures.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        records = RecordFile(index_dir / "procedures.jsonl")
         starts = json.loads((index_dir / "groups.json").read_text(encoding="utf-8"))
-        lexical = LexicalIndex.load(index_dir, FIELD_NAMES)
+        lexical = LexicalIndex.load(index_dir, FIELD_NAMES, layout="csc")  # the layout queries slice
         scorer = LexicalScorer(lexical, config["lexical"]["fields"])
         idf_array = np.load(index_dir / "idf.npy")
         idf = {term: float(idf_array[i]) for term, i in lexical.vocab.items() if term.startswith("f:") and "_" not in term}
@@ -152,7 +154,7 @@ class ProcedureSearch:
 
             dense_index = faiss.read_index(str(index_dir / "dense.faiss"))
             encoder = load_encoder(wanted)
-        return cls(index_dir, procedures, starts, scorer, idf, restorer, encoder, dense_index, province, config)
+        return cls(index_dir, records, starts, scorer, idf, restorer, encoder, dense_index, province, config)
 
     # --- public API -------------------------------------------------------------------------------
 
@@ -161,7 +163,16 @@ class ProcedureSearch:
         return len(self._procedures)
 
     def get(self, code: str) -> Procedure | None:
-        return self._by_code.get(code)
+        return self._records.get(code)
+
+    def common_name_phrases(self, min_share: float) -> list[str]:
+        """Two-syllable phrases (accented) found in at least `min_share` of procedure names, most common
+        first: "đăng ký", "giấy phép", "chứng nhận"."""
+        indptr = self._scorer.field_matrices["name"].indptr
+        minimum = min_share * self._scorer.n_docs
+        found = [(int(indptr[c + 1] - indptr[c]), t) for t, c in self._scorer.vocab.items()
+                 if t.startswith("a:") and "_" in t]
+        return [t[2:].replace("_", " ") for n, t in sorted(found, reverse=True) if n >= minimum]
 
     def is_name_phrase(self, first: str, second: str, min_names: int = 2) -> bool:
         """Whether the two syllables, in this order, are a phrase of procedure names ("chứng nhận",
@@ -318,6 +329,10 @@ class ProcedureSearch:
             "lexical_strength": math.log1p(float(candidates.lexical[0]) / query_weight),
             "content_tokens": math.log1p(len(query.tokens)),
             "top_probability": _top_probability(candidates.fused),
+            # how much the words say at all: "đăng ký" alone fits thousands of names and picks none of them
+            "query_information": math.log1p(query_weight),
+            # ... unless they are most of a name: "đăng ký kết hôn" is one
+            "top_name_fit": float(candidates.features[0][RANKING_FEATURES.index("name_fit")]),
         }
 
     @property
