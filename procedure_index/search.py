@@ -79,6 +79,11 @@ def _logistic(weights: dict[str, float], features: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+def _unknown_share(words: list[str], idf: dict[str, float]) -> float:
+    worded = [w for w in words if not any(c.isdigit() for c in w)]
+    return sum(f"f:{w}" not in idf for w in worded) / len(worded) if worded else 0.0
+
+
 def _top_probability(fused: np.ndarray) -> float:
     """The ranker's softmax probability of its first candidate (what it was trained to produce)."""
     scaled = RANKING_TEMPERATURE * (fused - fused.max())
@@ -333,6 +338,9 @@ class ProcedureSearch:
             "query_information": math.log1p(query_weight),
             # ... unless they are most of a name: "đăng ký kết hôn" is one
             "top_name_fit": float(candidates.features[0][RANKING_FEATURES.index("name_fit")]),
+            # words no procedure uses (brands, foreign words, keyboard mash) say the question is about
+            # something else; numbers ("80m2", "1990") say nothing either way
+            "unknown_words": _unknown_share(query.folded, idf),
         }
 
     @property

@@ -53,6 +53,15 @@ def test_nonsense_gets_verdict_none(search, question):
     assert search.search(question).verdict == "none"
 
 
+def test_words_no_procedure_uses_are_counted_numbers_are_not(search):
+    """A verdict feature: brands and keyboard mash are unknown to the catalog, "80m2" says nothing."""
+    known = search.search("đăng ký kết hôn").features["unknown_words"]
+    brands = search.search("viettel samsung kết hôn").features["unknown_words"]
+    numbers = search.search("đăng ký kết hôn năm 2020 80m2").features["unknown_words"]
+    assert known == 0.0 and numbers == 0.0
+    assert brands == pytest.approx(2 / 4)
+
+
 def test_response_shape_and_get(search):
     payload = search.search("đăng ký kết hôn", k=2).to_dict()
     assert set(payload) == {"verdict", "results"}
