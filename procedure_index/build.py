@@ -155,7 +155,8 @@ def build_restoration(procedures: Iterable[Procedure], query_config: dict) -> Re
     seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"] + everyday)
     # A generator, not a list: on a 50,000-record catalog the sentences alone would take gigabytes.
     sentences = (s for p in procedures for s in training_sentences(p))
-    return RestorationModel.train(sentences, everyday=seed)
+    return RestorationModel.train(sentences, everyday=seed,
+                                  everyday_weight=query_config["restoration_everyday_weight"])
 
 
 def lexical_fields(procedure: Procedure, text_max_syllables: int) -> dict[str, list[str]]:
