@@ -157,12 +157,11 @@ def section_restoration() -> dict[str, tuple[float, int]]:
         sentences = [vntext.syllables(q) for q in questions]
         return [s for s in sentences if s and sum(map(vntext.has_diacritics, s)) >= 0.6 * len(s)]
 
-    own_test = [json.loads(line) for name in ("questions.jsonl", "out_of_scope.jsonl")
-                for line in (EVAL_DATA / name).read_text(encoding="utf-8").splitlines()]
+    own_test = [q for name in ("questions.jsonl", "out_of_scope.jsonl") for q in load_questions(EVAL_DATA / name)
+                if q.split == "test"]
     return {
         "held-out catalog records": syllable_accuracy(model, held_out[:5000]),
-        "own test-split chat questions": syllable_accuracy(
-            model, accented([q["question"] for q in own_test if q.get("split") == "test"])),
+        "own test-split chat questions": syllable_accuracy(model, accented([q.question for q in own_test])),
         "dev.jsonl questions": syllable_accuracy(model, accented([q.question for q in load_questions(DEV)])),
     }
 
