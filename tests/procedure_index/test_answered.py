@@ -1,0 +1,104 @@
+"""The memory of answered questions (procedure_index/answered.py, data/answered.jsonl)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from procedure_index import vntext
+from procedure_index.answered import ANSWERED_FILE, load_answered
+from procedure_index.build import build_index
+from procedure_index.search import ANSWERED_FEATURES, RANKING_FEATURES, ProcedureSearch
+from pi_fixtures import SHARED_DATA
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EVAL_FILES = [REPO_ROOT / "procedure_index" / "eval_data" / "questions.jsonl",
+              REPO_ROOT / "procedure_index" / "eval_data" / "out_of_scope.jsonl",
+              SHARED_DATA / "questions" / "dev.jsonl"]
+RESIDENCE = "1.004222"  # "Đăng ký thường trú" in the fixture catalog
+
+
+def _words(question: str) -> frozenset[str]:
+    return frozenset(vntext.fold_diacritics(t) for t in vntext.syllables(question))
+
+
+def _write_memory(path: Path, items: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def with_and_without_memory(fixture_catalog, tmp_path_factory) -> tuple[ProcedureSearch, ProcedureSearch]:
+    folder = tmp_path_factory.mktemp("answered")
+    memory = _write_memory(folder / "answered.jsonl", [
+        {"question": "về ở hẳn bên nhà chồng thì khai báo với công an xã thế nào", "codes": [RESIDENCE]},
+        {"question": "con đi học xa cần giấy gì", "codes": ["9.999999"]},  # not in this catalog: ignored
+    ])
+    empty = _write_memory(folder / "empty.jsonl", [])
+    indexes = []
+    for name, path in (("with", memory), ("without", empty)):
+        build_index([fixture_catalog], folder / name, embedding_model="none", answered_path=path)
+        indexes.append(ProcedureSearch.load(folder / name))
+    return indexes[0], indexes[1]
+
+
+def test_an_answered_question_teaches_how_citizens_name_a_procedure(with_and_without_memory):
+    with_memory, without_memory = with_and_without_memory
+    asked = "ve o han nha chong roi thi khai bao cong an the nao"  # shorter, typed without diacritics
+    assert without_memory.search(asked, 3).results[0].code != RESIDENCE  # the catalog's words alone miss it
+    assert with_memory.search(asked, 3).results[0].code == RESIDENCE
+
+
+def test_unrelated_questions_are_not_pulled_towards_the_memory(with_and_without_memory):
+    with_memory, without_memory = with_and_without_memory
+    for question in ("làm giấy khai sinh cho con cần gì", "xin giấy phép xây dựng nhà ở",
+                     "con mới sinh thì khai báo với công an xã ở đâu"):  # shares "khai báo với công an xã"
+        assert with_memory.search(question, 1).results[0].code == without_memory.search(question, 1).results[0].code
+
+
+def test_the_memory_never_holds_an_evaluation_question():
+    """Otherwise the evaluation would measure recall of the memory, not search."""
+    evaluation = {}
+    for path in EVAL_FILES:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    question = json.loads(line)["question"]
+                    evaluation[_words(question)] = question
+    assert len(evaluation) > 500
+    answered = load_answered()
+    assert len(answered) >= 300
+    for item in answered:
+        words = _words(item.question)
+        for asked_words, asked in evaluation.items():
+            overlap = len(words & asked_words) / len(words | asked_words)
+            assert overlap < 0.8, f"answered question {item.question!r} copies evaluation question {asked!r}"
+
+
+def test_every_answered_line_is_a_question_with_catalog_codes():
+    lines = [line for line in ANSWERED_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(load_answered()) == len(lines), "a line without a question or codes would be skipped silently"
+    catalog = SHARED_DATA / "catalog" / "procedures.jsonl"
+    if not catalog.exists():
+        pytest.skip("../shared/data/catalog is not beside the repository")
+    codes = {json.loads(line)["code"] for line in catalog.read_text(encoding="utf-8").splitlines() if line.strip()}
+    unknown = {c for a in load_answered() for c in a.codes if c not in codes}
+    assert not unknown, f"codes not in the national catalog: {sorted(unknown)}"
+
+
+def test_the_verdict_weighs_the_catalog_evidence_not_the_memory(with_and_without_memory):
+    """Whether a question is about a procedure at all must not depend on whether someone asked about that
+    procedure before: the memory covers common procedures only. It may only make the top choice surer."""
+    with_memory, _ = with_and_without_memory
+    asked = "ve o han nha chong roi thi khai bao cong an the nao"
+    response = with_memory.search(asked, 3)
+    assert response.results[0].code == RESIDENCE
+    assert response.features["answered_support"] > 0
+    query = with_memory.analyze(asked)
+    candidates = with_memory.candidates(query)
+    weights = with_memory.ranking_weights
+    memory_part = sum(weights.get(name, 0.0) * float(candidates.features[0][RANKING_FEATURES.index(name)])
+                      for name in ANSWERED_FEATURES)
+    assert memory_part > 0
+    assert response.features["top_score"] == pytest.approx(float(candidates.fused[0]) - memory_part, abs=1e-5)
