@@ -28,7 +28,7 @@ IN_SCOPE_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_s
                      "top_probability", "unknown_words"]
 TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit", "answered_support"]
 MAX_IN_SCOPE_NONE = 0.04
-MIN_CONFIDENT_PRECISION = 0.9
+MIN_CONFIDENT_PRECISION = 0.93
 VAGUE_NAME_SHARE = 0.01  # a phrase in at least 1% of names names none of them (see vague_questions)
 
 
