@@ -4,7 +4,8 @@ How citizens name a procedure is best learnt from questions already answered: "s
 "Đăng ký biến động ..." procedure, "tiền thất nghiệp" is "Hưởng trợ cấp thất nghiệp". The memory is data
 (`data/answered.jsonl`, one `{"question", "codes"}` per line) that officers extend without code. The ranker
 reads how close a question is to the answered questions of each candidate, in words (idf-weighted overlap)
-and, with an encoder, in e5 vectors. It must never hold evaluation questions (a test checks it), or the
+and, with an encoder, in e5 vectors. A line with no codes (`"codes": []`) is a question no procedure
+answers (a bank account, a foreign visa, chit-chat): closeness to those is evidence for the verdict `none`. It must never hold evaluation questions (a test checks it), or the
 evaluation would measure memory instead of search.
 """
 from __future__ import annotations
@@ -29,15 +30,26 @@ class AnsweredQuestion:
 
 
 def load_answered(path: Path = ANSWERED_FILE) -> list[AnsweredQuestion]:
-    """The memory file; lines that are not a question with codes are skipped (and counted by the test)."""
+    """The memory file; lines that are not a question with a list of codes are skipped (the test counts
+    them). An empty list marks a question no procedure answers."""
     answered = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         item = json.loads(line)
-        if item.get("question") and item.get("codes"):
+        if item.get("question") and isinstance(item.get("codes"), list):
             answered.append(AnsweredQuestion(item["question"], list(item["codes"])))
     return answered
+
+
+@dataclass
+class Closeness:
+    """How close a question is to the memory: per group of procedures, the best word and vector
+    similarity to one of its answered questions; and the best similarity to a question no procedure
+    answers."""
+    words: dict[int, float]
+    vectors: dict[int, float]
+    unanswerable: float = 0.0
 
 
 def dense_query_text(query: QueryAnalysis, max_syllables: int) -> str:
@@ -77,11 +89,11 @@ class AnsweredMatcher:
 
     def __init__(self, memory: AnsweredMemory, group_of_code: dict[str, int], idf: dict[str, float],
                  word_floor: float, dense_floor: float):
-        self._groups: list[list[int]] = []
+        self._groups: list[list[int]] = []  # empty for a question no procedure answers
         kept: list[int] = []
         for i, codes in enumerate(memory.codes):
             groups = sorted({group_of_code[c] for c in codes if c in group_of_code})
-            if groups:  # a catalog without the procedure (a small test catalog) ignores the question
+            if groups or not codes:  # a catalog without the procedure (a small test catalog) ignores it
                 self._groups.append(groups)
                 kept.append(i)
         self._idf = idf
@@ -102,8 +114,9 @@ class AnsweredMatcher:
     def __len__(self) -> int:
         return len(self._groups)
 
-    def similarities(self, query: QueryAnalysis, vector: np.ndarray | None) -> tuple[dict[int, float], dict[int, float]]:
-        """Group -> best word similarity and group -> best vector similarity over its answered questions.
+    def closeness(self, query: QueryAnalysis, vector: np.ndarray | None) -> Closeness:
+        """Group -> best word similarity and group -> best vector similarity over its answered questions,
+        and the best of either over the questions no procedure answers.
 
         Words: idf-weighted Dice overlap of the content syllables (both sides must be explained), rescaled
         from a floor: sharing "thành lập" with a question about another kind of company is no evidence.
@@ -114,21 +127,23 @@ class AnsweredMatcher:
         for term, weight in asked.items():
             for e in self._postings.get(term, ()):
                 overlap[e] += weight
-        lexical: dict[int, float] = {}
+        found = Closeness({}, {})
         for e, shared in overlap.items():
-            score = _above(2.0 * shared / ((asked_total + self._totals[e]) or 1.0), self._word_floor)
-            if score <= 0.0:
-                continue
-            for g in self._groups[e]:
-                lexical[g] = max(lexical.get(g, 0.0), score)
-        dense: dict[int, float] = {}
+            self._credit(e, _above(2.0 * shared / ((asked_total + self._totals[e]) or 1.0), self._word_floor),
+                         found, found.words)
         if self._vectors is not None and vector is not None:
             cosines = np.einsum("ij,j->i", self._vectors, vector)  # einsum, not `@`: see ProcedureSearch.candidates
             for e in np.flatnonzero(cosines > self._dense_floor):
-                score = _above(float(cosines[e]), self._dense_floor)
-                for g in self._groups[e]:
-                    dense[g] = max(dense.get(g, 0.0), score)
-        return lexical, dense
+                self._credit(int(e), _above(float(cosines[e]), self._dense_floor), found, found.vectors)
+        return found
+
+    def _credit(self, entry: int, score: float, found: Closeness, per_group: dict[int, float]) -> None:
+        if score <= 0.0:
+            return
+        if not self._groups[entry]:
+            found.unanswerable = max(found.unanswerable, score)
+        for g in self._groups[entry]:
+            per_group[g] = max(per_group.get(g, 0.0), score)
 
 
 def _above(value: float, floor: float) -> float:

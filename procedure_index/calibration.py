@@ -25,7 +25,7 @@ from procedure_index.search import RANKING_FEATURES, RANKING_TEMPERATURE, Proced
 POLICY_FEATURES = {"other_province", "own_province"}
 # Is the question about a procedure at all; and, if so, is the first candidate the one.
 IN_SCOPE_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_strength", "content_tokens",
-                     "top_probability", "unknown_words"]
+                     "top_probability", "unknown_words", "unanswerable"]
 TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit", "answered_support"]
 MAX_IN_SCOPE_NONE = 0.04
 MIN_CONFIDENT_PRECISION = 0.93

@@ -16,7 +16,7 @@ import numpy as np
 
 from procedure_index import actions, vntext
 from procedure_index.analysis import QueryAnalysis, analyze_query, query_filler, query_terms
-from procedure_index.answered import AnsweredMatcher, AnsweredMemory, dense_query_text
+from procedure_index.answered import AnsweredMatcher, AnsweredMemory, Closeness, dense_query_text
 from procedure_index.build import FIELD_NAMES
 from procedure_index.catalog import Procedure
 from procedure_index.config import load_search_config
@@ -77,6 +77,8 @@ class Candidates:
     lexical: np.ndarray  # raw lexical group scores
     dense: np.ndarray  # raw cosines (0 when no dense retrieval)
     features: np.ndarray  # ranking features, rows aligned with groups
+    # how much closer the question is to a remembered question no procedure answers than to any procedure's
+    unanswerable: float = 0.0
 
 
 def _logistic(weights: dict[str, float], features: dict[str, float]) -> float:
@@ -226,7 +228,8 @@ class ProcedureSearch:
             # then slows the next encoding by ~3x on a 2-core machine (measured: p50 60 ms instead of 20 ms).
             cosines = np.einsum("ij,j->i", self._group_vectors, vector)
             pool |= set(np.argsort(-cosines)[: self.config["dense"]["candidates"]].tolist())
-        answered_words, answered_dense = self._answered.similarities(query, vector) if self._answered else ({}, {})
+        memory = self._answered.closeness(query, vector) if self._answered else Closeness({}, {})
+        answered_words, answered_dense = memory.words, memory.vectors
         closest = {**answered_words, **{g: max(v, answered_words.get(g, 0.0)) for g, v in answered_dense.items()}}
         pool |= set(sorted(closest, key=closest.get, reverse=True)[: self.config["answered"]["candidates"]])
         if not pool:
@@ -244,7 +247,10 @@ class ProcedureSearch:
         vector = np.asarray([weights.get(name, 0.0) for name in RANKING_FEATURES], dtype=np.float32)
         fused = features @ vector
         order = np.argsort(-fused, kind="stable")
-        return Candidates(groups[order], fused[order], lexical[order], dense[order], features[order])
+        # Closer to a question no procedure answers than to any procedure's question: a nearest-neighbour
+        # vote, so "nộp hồ sơ online" near a complaint about a dossier is still near the procedures' questions.
+        unanswerable = max(0.0, memory.unanswerable - max(closest.values(), default=0.0))
+        return Candidates(groups[order], fused[order], lexical[order], dense[order], features[order], unanswerable)
 
     def ranking_features(self, query: QueryAnalysis, groups: np.ndarray, rows: np.ndarray, lexical: np.ndarray,
                          dense: np.ndarray, per_field: dict[str, np.ndarray], answered: np.ndarray) -> np.ndarray:
@@ -353,6 +359,8 @@ class ProcedureSearch:
             "top_probability": _top_probability(catalog),
             # ... and how close it is to a question the top candidate answered before
             "answered_support": float(candidates.features[0, ANSWERED_COLUMNS].max()),
+            # ... or to a question no procedure answers ("mở tài khoản ngân hàng")
+            "unanswerable": candidates.unanswerable,
             # how much the words say at all: "đăng ký" alone fits thousands of names and picks none of them
             "query_information": math.log1p(query_weight),
             # ... unless they are most of a name: "đăng ký kết hôn" is one

@@ -34,6 +34,7 @@ def with_and_without_memory(fixture_catalog, tmp_path_factory) -> tuple[Procedur
     memory = _write_memory(folder / "answered.jsonl", [
         {"question": "về ở hẳn bên nhà chồng thì khai báo với công an xã thế nào", "codes": [RESIDENCE]},
         {"question": "con đi học xa cần giấy gì", "codes": ["9.999999"]},  # not in this catalog: ignored
+        {"question": "mở tài khoản ngân hàng cho con cần giấy tờ gì", "codes": []},  # no procedure answers it
     ])
     empty = _write_memory(folder / "empty.jsonl", [])
     indexes = []
@@ -76,7 +77,7 @@ def test_the_memory_never_holds_an_evaluation_question():
             assert overlap < 0.8, f"answered question {item.question!r} copies evaluation question {asked!r}"
 
 
-def test_every_answered_line_is_a_question_with_catalog_codes():
+def test_every_answered_line_is_a_question_with_catalog_codes_or_none():
     lines = [line for line in ANSWERED_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(load_answered()) == len(lines), "a line without a question or codes would be skipped silently"
     catalog = SHARED_DATA / "catalog" / "procedures.jsonl"
@@ -102,3 +103,14 @@ def test_the_verdict_weighs_the_catalog_evidence_not_the_memory(with_and_without
                       for name in ANSWERED_FEATURES)
     assert memory_part > 0
     assert response.features["top_score"] == pytest.approx(float(candidates.fused[0]) - memory_part, abs=1e-5)
+
+
+def test_a_remembered_question_no_procedure_answers_counts_against_answering(with_and_without_memory):
+    with_memory, without_memory = with_and_without_memory
+    asked = "mo tai khoan ngan hang cho con o dau"
+    assert without_memory.search(asked, 3).features.get("unanswerable", 0.0) == 0.0
+    response = with_memory.search(asked, 3)
+    assert response.features["unanswerable"] > 0.3
+    assert response.verdict == "none"
+    # a question closer to a procedure's answered question than to the unanswerable one is not affected
+    assert with_memory.search("ve o han nha chong roi thi khai bao cong an the nao", 3).features["unanswerable"] == 0.0
