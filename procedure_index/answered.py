@@ -5,8 +5,9 @@ How citizens name a procedure is best learnt from questions already answered: "s
 (`data/answered.jsonl`, one `{"question", "codes"}` per line) that officers extend without code. The ranker
 reads how close a question is to the answered questions of each candidate, in words (idf-weighted overlap)
 and, with an encoder, in e5 vectors. A line with no codes (`"codes": []`) is a question no procedure
-answers (a bank account, a foreign visa, chit-chat): closeness to those is evidence for the verdict `none`. It must never hold evaluation questions (a test checks it), or the
-evaluation would measure memory instead of search.
+answers (a bank account, a foreign visa, chit-chat): closeness to those is evidence for the verdict
+`none`. The memory must never hold evaluation questions (a test checks it), or the evaluation would
+measure memory instead of search.
 """
 from __future__ import annotations
 
@@ -110,9 +111,6 @@ class AnsweredMatcher:
 
     def _weight(self, word: str) -> float:
         return self._idf.get(f"f:{word}", self._unknown_weight)
-
-    def __len__(self) -> int:
-        return len(self._groups)
 
     def closeness(self, query: QueryAnalysis, vector: np.ndarray | None) -> Closeness:
         """Group -> best word similarity and group -> best vector similarity over its answered questions,

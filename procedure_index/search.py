@@ -357,9 +357,9 @@ class ProcedureSearch:
             "lexical_strength": math.log1p(float(candidates.lexical[0]) / query_weight),
             "content_tokens": math.log1p(len(query.tokens)),
             "top_probability": _top_probability(catalog),
-            # ... and how close it is to a question the top candidate answered before
+            # how close the question is to one the top candidate answered before (answered.py) ...
             "answered_support": float(candidates.features[0, ANSWERED_COLUMNS].max()),
-            # ... or to a question no procedure answers ("mở tài khoản ngân hàng")
+            # ... or to one no procedure answers ("mở tài khoản ngân hàng")
             "unanswerable": candidates.unanswerable,
             # how much the words say at all: "đăng ký" alone fits thousands of names and picks none of them
             "query_information": math.log1p(query_weight),
