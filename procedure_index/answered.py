@@ -112,9 +112,11 @@ class AnsweredMatcher:
     def _weight(self, word: str) -> float:
         return self._idf.get(f"f:{word}", self._unknown_weight)
 
-    def closeness(self, query: QueryAnalysis, vector: np.ndarray | None) -> Closeness:
+    def closeness(self, query: QueryAnalysis, vector: np.ndarray | None,
+                  unseen: frozenset[int] = frozenset()) -> Closeness:
         """Group -> best word similarity and group -> best vector similarity over its answered questions,
-        and the best of either over the questions no procedure answers.
+        and the best of either over the questions no procedure answers. Groups in `unseen` are treated as
+        never asked about: how search does on a procedure the memory does not hold (leave-procedure-out).
 
         Words: idf-weighted Dice overlap of the content syllables (both sides must be explained), rescaled
         from a floor: sharing "thành lập" with a question about another kind of company is no evidence.
@@ -128,20 +130,22 @@ class AnsweredMatcher:
         found = Closeness({}, {})
         for e, shared in overlap.items():
             self._credit(e, _above(2.0 * shared / ((asked_total + self._totals[e]) or 1.0), self._word_floor),
-                         found, found.words)
+                         found, found.words, unseen)
         if self._vectors is not None and vector is not None:
             cosines = np.einsum("ij,j->i", self._vectors, vector)  # einsum, not `@`: see ProcedureSearch.candidates
             for e in np.flatnonzero(cosines > self._dense_floor):
-                self._credit(int(e), _above(float(cosines[e]), self._dense_floor), found, found.vectors)
+                self._credit(int(e), _above(float(cosines[e]), self._dense_floor), found, found.vectors, unseen)
         return found
 
-    def _credit(self, entry: int, score: float, found: Closeness, per_group: dict[int, float]) -> None:
+    def _credit(self, entry: int, score: float, found: Closeness, per_group: dict[int, float],
+                unseen: frozenset[int]) -> None:
         if score <= 0.0:
             return
         if not self._groups[entry]:
             found.unanswerable = max(found.unanswerable, score)
         for g in self._groups[entry]:
-            per_group[g] = max(per_group.get(g, 0.0), score)
+            if g not in unseen:
+                per_group[g] = max(per_group.get(g, 0.0), score)
 
 
 def _above(value: float, floor: float) -> float:

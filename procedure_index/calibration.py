@@ -3,11 +3,13 @@
 Nothing is tuned by hand to individual questions: both models are logistic regressions over generic
 features, fitted on the calibration split (each question as written and with diacritics stripped), and
 the thresholds are chosen to meet stated targets on that split:
-- `none_below`: the highest threshold that sends at most `max_in_scope_none` of in-scope questions to none;
+- `none_below`: the highest threshold that sends at most `MAX_IN_SCOPE_NONE` of in-scope questions to none;
 - `confident_above`: the lowest threshold at which answered-confidently questions are right at least
-  `min_confident_precision` of the time.
-The ranker is a listwise logistic model (see fit_ranking). The results are written to config/ranking.yml
-and config/verdict.yml.
+  `MIN_CONFIDENT_PRECISION` of the time.
+The ranker is a listwise logistic model (see fit_ranking). Each question is also seen with its own
+procedures unseen by the memory of answered questions, so that what is fitted holds for the procedures
+the memory does not hold (MEMORY_CONDITIONS). The results are written to config/ranking.yml and
+config/verdict.yml.
 """
 from __future__ import annotations
 
@@ -28,7 +30,13 @@ IN_SCOPE_FEATURES = ["top_score", "margin", "coverage", "top_cosine", "lexical_s
                      "top_probability", "unknown_words", "unanswerable"]
 TOP1_FEATURES = IN_SCOPE_FEATURES + ["query_information", "top_name_fit", "answered_support"]
 MAX_IN_SCOPE_NONE = 0.04
-MIN_CONFIDENT_PRECISION = 0.93
+MIN_CONFIDENT_PRECISION = 0.9
+# Every calibration question is seen twice: with the memory of answered questions as it is, and with its
+# own procedures unseen by the memory. The memory holds the common procedures only; fitted on the first
+# alone, the ranker learnt to trust it so much that a question about a procedure it did not hold went to
+# a neighbour it did (ADR 0001, Decision 8).
+MEMORY_CONDITIONS = (False, True)
+UNSEEN_WEIGHT = 1.0  # the ranker's weight of the unseen condition (chosen on the calibration split: ADR 0001)
 VAGUE_NAME_SHARE = 0.01  # a phrase in at least 1% of names names none of them (see vague_questions)
 
 
@@ -43,43 +51,51 @@ def _group_codes(search: ProcedureSearch, group: int) -> set[str]:
     return {search._procedures[r].code for r in search.group_rows(group)}
 
 
-def _ranking_samples(search: ProcedureSearch, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(candidate features, is-gold labels) per question whose gold is among the candidates."""
+def _ranking_samples(search: ProcedureSearch, questions: list[Question],
+                     unseen_weight: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(candidate features, is-gold labels, weight) per question whose gold is among the candidates: once
+    with the memory of answered questions as it is, once (weighted `unseen_weight`) with the question's own
+    procedures unseen by it."""
     samples = []
     for q in questions:
         query = search.analyze(q.question)
         if not query.tokens:
             continue
-        candidates = search.candidates(query)
         gold = set(q.codes)
-        labels = np.asarray([bool(_group_codes(search, int(g)) & gold) for g in candidates.groups])
-        if labels.any():
-            samples.append((candidates.features, labels))
+        for unseen, weight in ((False, 1.0), (True, unseen_weight)):
+            if weight <= 0.0:
+                continue
+            candidates = search.candidates(query, search.groups_of(gold) if unseen else frozenset())
+            labels = np.asarray([bool(_group_codes(search, int(g)) & gold) for g in candidates.groups])
+            if labels.any():
+                samples.append((candidates.features, labels, weight))
     return samples
 
 
 def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature: float = RANKING_TEMPERATURE,
-                l2: float = 0.01, start_weights: dict[str, float] | None = None) -> dict[str, float]:
+                l2: float = 0.01, start_weights: dict[str, float] | None = None,
+                unseen_weight: float = UNSEEN_WEIGHT) -> dict[str, float]:
     """Listwise learning to rank: maximise the softmax probability of the right candidates among each
     question's pool (a linear ListNet-style model), with an L2 pull towards the reasoned weights of
     search.yml (or `start_weights`) so that features the calibration questions say little about keep those
     values. Policy features (province order) are not learnt."""
     from scipy.optimize import minimize
 
-    samples = [(np.nan_to_num(f.astype(np.float64)), labels) for f, labels in _ranking_samples(search, questions)]
+    samples = [(np.nan_to_num(f.astype(np.float64)), labels, w)
+               for f, labels, w in _ranking_samples(search, questions, unseen_weight)]
     reasoned = start_weights if start_weights is not None else reasoned_ranking_weights()
     start = np.asarray([reasoned.get(n, 0.0) for n in RANKING_FEATURES], dtype=np.float64)
     fixed = np.asarray([n in POLICY_FEATURES for n in RANKING_FEATURES])
 
     def loss_and_gradient(weights: np.ndarray) -> tuple[float, np.ndarray]:
         loss, gradient = 0.0, np.zeros_like(weights)
-        for features, labels in samples:
+        for features, labels, weight in samples:
             scores = temperature * (features @ weights)
             exp = np.exp(scores - scores.max())
             gold = exp[labels]
-            loss += np.log(exp.sum()) - np.log(gold.sum())
-            gradient += temperature * (exp / exp.sum() @ features - gold / gold.sum() @ features[labels])
-        n = max(len(samples), 1)
+            loss += weight * (np.log(exp.sum()) - np.log(gold.sum()))
+            gradient += weight * temperature * (exp / exp.sum() @ features - gold / gold.sum() @ features[labels])
+        n = max(sum(w for _, _, w in samples), 1.0)
         loss, gradient = loss / n + l2 * ((weights - start) ** 2).sum(), gradient / n + 2 * l2 * (weights - start)
         gradient[fixed] = 0.0
         return loss, gradient
@@ -89,12 +105,16 @@ def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature:
 
 
 def _verdict_rows(search: ProcedureSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
+    """Verdict features and whether the first result is right, per question and memory condition (an
+    out-of-scope question has no procedures to hide, so its two rows are the same: the classes keep
+    their proportions)."""
     rows, correct = [], []
     for q in questions:
-        response = search.search(q.question, k=5)
-        f = response.features
-        rows.append(f if "empty" not in f else None)
-        correct.append(bool(response.results) and response.results[0].code in set(q.codes))
+        for unseen in MEMORY_CONDITIONS:
+            response = search.search(q.question, k=5, unseen_codes=q.codes if unseen else ())
+            f = response.features
+            rows.append(f if "empty" not in f else None)
+            correct.append(bool(response.results) and response.results[0].code in set(q.codes))
     return rows, np.asarray(correct)
 
 

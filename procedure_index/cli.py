@@ -67,9 +67,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.split:
         questions = [q for q in questions if q.split in (None, args.split)]
 
-    def ranker(text: str) -> list[str]:
-        return [h.code for h in search.search(text, k=5).results]
+    codes_of = {q.question: q.codes for q in questions + with_stripped(questions)}
 
+    def unseen(text: str) -> list[str]:
+        return codes_of.get(text, []) if args.unseen else []
+
+    def ranker(text: str) -> list[str]:
+        return [h.code for h in search.search(text, k=5, unseen_codes=unseen(text)).results]
+
+    if args.unseen:
+        print("each question's own procedures unseen by the memory of answered questions")
     print("questions                 n   top1   top3   top5    MRR")
     for label, items in (("as written", questions), ("without diacritics", with_stripped(questions))):
         print(f"{label:<22}{rank_metrics(items, ranker).row()}")
@@ -77,7 +84,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     in_scope = [q for q in questions if q.in_scope]
     for label, items in (("in scope -> none", in_scope), ("out of scope -> none", out_of_scope)):
         if items:
-            rate = sum(search.search(q.question).verdict == "none" for q in items) / len(items)
+            rate = sum(search.search(q.question, unseen_codes=unseen(q.question)).verdict == "none"
+                       for q in items) / len(items)
             print(f"{label:<22}{len(items):>4}  {rate:.3f}")
     return 0
 
@@ -119,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
     add_index_args(evaluate)
     evaluate.add_argument("--questions", required=True)
     evaluate.add_argument("--split", default=None, help='only questions of this split ("test", "calibration")')
+    evaluate.add_argument("--unseen", action="store_true",
+                          help="leave-procedure-out: the memory of answered questions ignores each question's "
+                               "own procedures (how search does on procedures nobody asked about before)")
     evaluate.set_defaults(func=_cmd_eval)
 
     calibrate = sub.add_parser("calibrate", help="fit the verdict model on labeled questions")

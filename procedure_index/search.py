@@ -8,6 +8,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +29,10 @@ from procedure_index.restore import RestorationModel
 CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
 # Candidate features of the linear ranker; weights in search.yml (`ranking`), refitted by `calibrate`.
 # Closeness to the questions a procedure already answered (answered.py): word overlap, question vectors.
-ANSWERED_FEATURES = ["answered_words", "answered_dense"]
+# The *_close features (fourth powers) let a close match to an answered question count far more than a
+# loose one, which is mostly a neighbouring procedure's question (chosen on the calibration split over
+# squares: ADR 0001, Decision 8).
+ANSWERED_FEATURES = ["answered_words", "answered_dense", "answered_words_close", "answered_dense_close"]
 RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit",
                     # how much of the question the procedure explains, and what its name adds unasked
                     "q_cov_name", "q_cov_all", "q_bigram_name", "name_head_extra", "name_length",
@@ -134,8 +138,8 @@ class ProcedureSearch:
         self._group_name_length = np.asarray(
             [min(len(vntext.syllables(self._procedures[int(s)].name)), 40) / 40.0 for s in self._starts],
             dtype=np.float32)
-        group_of_code = {p.code: int(self._group_of_row[row]) for row, p in enumerate(self._procedures)}
-        self._answered = (AnsweredMatcher(answered, group_of_code, idf, config["answered"]["word_floor"],
+        self._group_of_code = {p.code: int(self._group_of_row[row]) for row, p in enumerate(self._procedures)}
+        self._answered = (AnsweredMatcher(answered, self._group_of_code, idf, config["answered"]["word_floor"],
                                           config["answered"]["floor"])
                           if answered is not None else None)
         self._group_priors = np.asarray([self._prior_features(self._representative(g))
@@ -198,11 +202,14 @@ class ProcedureSearch:
         """The question as search reads it: aliases applied, diacritics restored, chat filler removed."""
         return analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
 
-    def search(self, question: str, k: int = 5) -> SearchResponse:
+    def search(self, question: str, k: int = 5, unseen_codes: Collection[str] = ()) -> SearchResponse:
+        """`unseen_codes`: procedures whose answered questions the memory ignores for this search, as if
+        never asked about. Evaluation and calibration use it to measure and train for the procedures the
+        memory does not hold (leave-procedure-out); the app never passes it."""
         query = self.analyze(question)
         if not query.tokens:
             return SearchResponse(verdict=NONE, features={"empty": 1.0})
-        candidates = self.candidates(query)
+        candidates = self.candidates(query, self.groups_of(unseen_codes))
         if len(candidates.groups) == 0:
             return SearchResponse(verdict=NONE, features={"empty": 1.0})
         hits = [self._hit(int(g), float(s)) for g, s in zip(candidates.groups[:k], candidates.fused[:k])]
@@ -211,8 +218,12 @@ class ProcedureSearch:
 
     # --- stages -----------------------------------------------------------------------------------
 
-    def candidates(self, query: QueryAnalysis) -> Candidates:
-        """Pool the best groups of both retrievers, then rank them by a linear model over their features."""
+    def groups_of(self, codes: Collection[str]) -> frozenset[int]:
+        return frozenset(self._group_of_code[c] for c in codes if c in self._group_of_code)
+
+    def candidates(self, query: QueryAnalysis, unseen: frozenset[int] = frozenset()) -> Candidates:
+        """Pool the best groups of both retrievers, then rank them by a linear model over their features.
+        `unseen`: groups the memory of answered questions ignores (see search)."""
         lex_config = self.config["lexical"]
         accented_weight = (lex_config["restored_accented_weight"] if query.restored
                            else lex_config["accented_weight"])
@@ -228,7 +239,7 @@ class ProcedureSearch:
             # then slows the next encoding by ~3x on a 2-core machine (measured: p50 60 ms instead of 20 ms).
             cosines = np.einsum("ij,j->i", self._group_vectors, vector)
             pool |= set(np.argsort(-cosines)[: self.config["dense"]["candidates"]].tolist())
-        memory = self._answered.closeness(query, vector) if self._answered else Closeness({}, {})
+        memory = self._answered.closeness(query, vector, unseen) if self._answered else Closeness({}, {})
         answered_words, answered_dense = memory.words, memory.vectors
         closest = {**answered_words, **{g: max(v, answered_words.get(g, 0.0)) for g, v in answered_dense.items()}}
         pool |= set(sorted(closest, key=closest.get, reverse=True)[: self.config["answered"]["candidates"]])
@@ -271,7 +282,7 @@ class ProcedureSearch:
         columns.append(self._group_name_length[groups])
         columns.append(_reciprocal_ranks(lexical))
         columns.append(_reciprocal_ranks(dense) if has_dense else np.zeros_like(lexical))
-        columns += [answered[:, 0], answered[:, 1]]
+        columns += [answered[:, 0], answered[:, 1], answered[:, 0] ** 4, answered[:, 1] ** 4]
         columns += self._action_columns(query, groups)
         columns += self._qualifier_columns(query, groups)
         priors = self._group_priors[groups]

@@ -59,3 +59,6 @@ def test_eval_prints_metrics_with_and_without_diacritics(cli_index, tmp_path):
     lines = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines()}
     assert lines["as written"].split()[2:6] == ["2", "1.000", "1.000", "1.000"]
     assert lines["without diacritics"].split()[2:6] == ["2", "1.000", "1.000", "1.000"]
+    unseen = run("eval", "--index", str(cli_index), "--questions", str(questions), "--unseen")
+    assert unseen.returncode == 0, unseen.stderr
+    assert "unseen by the memory" in unseen.stdout and "as written" in unseen.stdout

@@ -65,7 +65,7 @@ def test_the_action_asked_for_picks_among_same_subject_procedures(identity_searc
 def _mrr(search: ProcedureSearch, questions: list[Question], weights: dict[str, float]) -> float:
     vector = np.asarray([weights.get(n, 0.0) for n in RANKING_FEATURES])
     total = 0.0
-    for features, labels in _ranking_samples(search, questions):
+    for features, labels, _ in _ranking_samples(search, questions, unseen_weight=0.0):
         scores = features @ vector
         total += 1.0 / (1 + int((scores > scores[labels].max()).sum()))
     return total / len(questions)
