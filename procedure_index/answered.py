@@ -12,11 +12,11 @@ measure memory instead of search.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from procedure_index.analysis import QueryAnalysis
 
@@ -100,12 +100,18 @@ class AnsweredMatcher:
         self._idf = idf
         # A word no procedure uses weighs as much as the rarest one: "móc túi" is what the memory teaches.
         self._unknown_weight = max(idf.values(), default=1.0)
-        self._words = [{t: self._weight(t) for t in memory.folded[i]} for i in kept]
-        self._totals = np.asarray([sum(w.values()) for w in self._words], dtype=np.float64)
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for e, words in enumerate(self._words):
-            for term in words:
-                self._postings[term].append(e)
+        words = [set(memory.folded[i]) for i in kept]
+        self._totals = np.asarray([sum(self._weight(t) for t in w) for w in words], dtype=np.float64)
+        # Which answered question holds which word, as a sparse matrix: one product gives every overlap
+        # (a loop over the postings of common words cost more than the rest of a lexical search).
+        self._vocabulary: dict[str, int] = {}
+        rows, columns = [], []
+        for e, entry_words in enumerate(words):
+            for term in entry_words:
+                rows.append(e)
+                columns.append(self._vocabulary.setdefault(term, len(self._vocabulary)))
+        self._holds = sparse.csc_matrix((np.ones(len(rows), dtype=np.float64), (rows, columns)),
+                                        shape=(len(words), len(self._vocabulary)))
         self._vectors = memory.vectors[kept] if memory.vectors is not None and kept else None
         self._word_floor, self._dense_floor = word_floor, dense_floor
 
@@ -123,14 +129,13 @@ class AnsweredMatcher:
         Vectors: cosine rescaled from the floor (question-to-question cosines of unrelated texts are high)."""
         asked = {t: self._weight(t) for t in query.folded}
         asked_total = sum(asked.values())
-        overlap: dict[int, float] = defaultdict(float)
-        for term, weight in asked.items():
-            for e in self._postings.get(term, ()):
-                overlap[e] += weight
         found = Closeness({}, {})
-        for e, shared in overlap.items():
-            self._credit(e, _above(2.0 * shared / ((asked_total + self._totals[e]) or 1.0), self._word_floor),
-                         found, found.words, unseen)
+        known = [t for t in asked if t in self._vocabulary]
+        if known:
+            overlap = self._holds[:, [self._vocabulary[t] for t in known]] @ np.asarray([asked[t] for t in known])
+            dice = 2.0 * overlap / np.maximum(asked_total + self._totals, 1e-9)
+            for e in np.flatnonzero(dice > self._word_floor):
+                self._credit(int(e), _above(float(dice[e]), self._word_floor), found, found.words, unseen)
         if self._vectors is not None and vector is not None:
             cosines = np.einsum("ij,j->i", self._vectors, vector)  # einsum, not `@`: see ProcedureSearch.candidates
             for e in np.flatnonzero(cosines > self._dense_floor):
