@@ -62,20 +62,24 @@ def test_unrelated_questions_are_not_pulled_towards_the_memory(with_and_without_
 
 
 def test_the_memory_never_holds_an_evaluation_question():
-    """Otherwise the evaluation would measure recall of the memory, not search."""
+    """Otherwise the evaluation would measure recall of the memory, not search. A line without words
+    (emoji, punctuation) is compared as it is written."""
     evaluation = {}
     for path in EVAL_FILES:
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     question = json.loads(line)["question"]
-                    evaluation[_words(question)] = question
+                    evaluation[_words(question) or question.strip()] = question
     assert len(evaluation) > 500
     answered = load_answered()
     assert len(answered) >= 300
     for item in answered:
-        words = _words(item.question)
+        words = _words(item.question) or item.question.strip()
         for asked_words, asked in evaluation.items():
+            if isinstance(words, str) or isinstance(asked_words, str):
+                assert words != asked_words, f"answered question {item.question!r} copies {asked!r}"
+                continue
             overlap = len(words & asked_words) / len(words | asked_words)
             assert overlap < 0.8, f"answered question {item.question!r} copies evaluation question {asked!r}"
 
