@@ -62,7 +62,8 @@ def _ranking_samples(search: ProcedureSearch, questions: list[Question],
         if not query.tokens:
             continue
         gold = set(q.codes)
-        for unseen, weight in ((False, 1.0), (True, unseen_weight)):
+        for unseen in MEMORY_CONDITIONS:
+            weight = unseen_weight if unseen else 1.0
             if weight <= 0.0:
                 continue
             candidates = search.candidates(query, search.groups_of(gold) if unseen else frozenset())
@@ -106,11 +107,15 @@ def fit_ranking(search: ProcedureSearch, questions: list[Question], temperature:
 
 def _verdict_rows(search: ProcedureSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
     """Verdict features and whether the first result is right, per question and memory condition (an
-    out-of-scope question has no procedures to hide, so its two rows are the same: the classes keep
-    their proportions)."""
+    out-of-scope question has no procedures to hide, so its row is repeated: the classes keep their
+    proportions)."""
     rows, correct = [], []
     for q in questions:
         for unseen in MEMORY_CONDITIONS:
+            if unseen and not q.codes:
+                rows.append(rows[-1])
+                correct.append(correct[-1])
+                continue
             response = search.search(q.question, k=5, unseen_codes=q.codes if unseen else ())
             f = response.features
             rows.append(f if "empty" not in f else None)
