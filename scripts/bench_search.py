@@ -199,11 +199,10 @@ def section_verdicts(search) -> None:
     print("\n## verdicts (hybrid), test split: share of questions per verdict")
     out_path, in_path = EVAL_DATA / "out_of_scope.jsonl", EVAL_DATA / "questions.jsonl"
     groups: dict[str, list[Question]] = {}
-    unseen: set[str] = set()
+    unseen = "  procedure unseen"  # the same questions, their procedures unseen by the memory
     if in_path.exists():
         groups["in scope (test)"] = [q for q in load_questions(in_path) if q.split == "test"]
-        groups["  procedure unseen"] = groups["in scope (test)"]
-        unseen.add("  procedure unseen")
+        groups[unseen] = groups["in scope (test)"]
     if out_path.exists():
         oos = [q for q in load_questions(out_path) if q.split == "test"]
         groups["out of scope (test)"] = oos
@@ -217,7 +216,7 @@ def section_verdicts(search) -> None:
                 continue
             verdicts, right = [], []
             for q in qs:
-                r = search.search(q.question, 5, q.codes if label in unseen else ())
+                r = search.search(q.question, 5, q.codes if label == unseen else ())
                 verdicts.append(r.verdict)
                 if r.verdict == "confident" and q.in_scope:
                     right.append(r.results[0].code in set(q.codes))
