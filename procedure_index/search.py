@@ -31,8 +31,12 @@ CONFIDENT, AMBIGUOUS, NONE = "confident", "ambiguous", "none"
 # Closeness to the questions a procedure already answered (answered.py): word overlap, question vectors.
 # The *_close features (fourth powers) let a close match to an answered question count far more than a
 # loose one, which is mostly a neighbouring procedure's question (chosen on the calibration split over
-# squares: ADR 0001, Decision 8).
-ANSWERED_FEATURES = ["answered_words", "answered_dense", "answered_words_close", "answered_dense_close"]
+# squares: ADR 0001, Decision 8). answered_name_agree is the closeness where the procedure's name also
+# explains the question's words (fitted negative: there the lexical features have counted those words
+# already); answered_rank is the memory's vote, as lex_rank and dense_rank are the retrievers' (Decision 9).
+ANSWERED_SIMILARITIES = ["answered_words", "answered_dense"]
+ANSWERED_FEATURES = [*ANSWERED_SIMILARITIES, "answered_words_close", "answered_dense_close", "answered_name_agree",
+                     "answered_rank"]
 RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "dense_gap", "name_fit",
                     # how much of the question the procedure explains, and what its name adds unasked
                     "q_cov_name", "q_cov_all", "q_bigram_name", "name_head_extra", "name_length",
@@ -50,6 +54,7 @@ RANKING_FEATURES = ["lexical", "lex_name", "lex_meta", "lex_text", "dense", "den
 # candidate's probability for the verdict.
 RANKING_TEMPERATURE = 10.0
 ANSWERED_COLUMNS = [RANKING_FEATURES.index(n) for n in ANSWERED_FEATURES]
+SIMILARITY_COLUMNS = [RANKING_FEATURES.index(n) for n in ANSWERED_SIMILARITIES]
 # The first syllables of a name say what is done ("cấp đổi", "cấp lại"): asked-for or not matters most.
 NAME_HEAD_SYLLABLES = 5
 
@@ -275,14 +280,17 @@ class ProcedureSearch:
         name_fit = np.asarray([self._name_fit(int(g), query) for g in groups], dtype=np.float32)
         field_columns = [per_field[n] / (float(per_field[n].max()) or 1.0) for n in ("name", "meta", "text")]
         columns = [lexical / top_lex, *field_columns, dense_rel, np.clip(dense_gap, -0.2, 0.0) * 5.0, name_fit]
-        columns += self._coverage_columns(query, rows)
+        coverage = self._coverage_columns(query, rows)
+        columns += coverage
         asked = set(query.folded)
         columns.append(np.asarray([self._unasked_share(self._group_heads[int(g)], asked) for g in groups],
                                   dtype=np.float32))
         columns.append(self._group_name_length[groups])
         columns.append(_reciprocal_ranks(lexical))
         columns.append(_reciprocal_ranks(dense) if has_dense else np.zeros_like(lexical))
-        columns += [answered[:, 0], answered[:, 1], answered[:, 0] ** 4, answered[:, 1] ** 4]
+        remembered = answered.max(axis=1)
+        columns += [answered[:, 0], answered[:, 1], answered[:, 0] ** 4, answered[:, 1] ** 4,
+                    remembered * coverage[0], _reciprocal_ranks(remembered)]
         columns += self._action_columns(query, groups)
         columns += self._qualifier_columns(query, groups)
         priors = self._group_priors[groups]
@@ -369,7 +377,7 @@ class ProcedureSearch:
             "content_tokens": math.log1p(len(query.tokens)),
             "top_probability": _top_probability(catalog),
             # how close the question is to one the top candidate answered before (answered.py) ...
-            "answered_support": float(candidates.features[0, ANSWERED_COLUMNS].max()),
+            "answered_support": float(candidates.features[0, SIMILARITY_COLUMNS].max()),
             # ... or to one no procedure answers ("mở tài khoản ngân hàng")
             "unanswerable": candidates.unanswerable,
             # how much the words say at all: "đăng ký" alone fits thousands of names and picks none of them

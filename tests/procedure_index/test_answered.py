@@ -150,3 +150,26 @@ def test_the_ranker_is_fitted_also_for_procedures_the_memory_does_not_hold(with_
     assert (seen_weight, unseen_weight) == (1.0, 0.5)
     assert seen_features[seen_labels][:, columns].max() > 0  # the gold's answered question counts ...
     assert unseen_features[unseen_labels][:, columns].max() == 0  # ... unless the memory is to ignore it
+
+
+def test_the_memory_features_follow_how_close_each_candidate_is_to_a_remembered_question(with_and_without_memory):
+    """answered_rank votes for the candidate the memory ranks first; answered_name_agree is the memory's
+    closeness where the candidate's name also explains the question's words (ADR 0001, Decision 9)."""
+    with_memory, _ = with_and_without_memory
+    column = {name: RANKING_FEATURES.index(name) for name in RANKING_FEATURES}
+    query = with_memory.analyze(ASKED)
+    for unseen in (frozenset(), with_memory.groups_of([RESIDENCE])):
+        candidates = with_memory.candidates(query, unseen)
+        features = candidates.features
+        remembered = features[:, [column["answered_words"], column["answered_dense"]]].max(axis=1)
+        assert features[:, column["answered_name_agree"]] == pytest.approx(
+            remembered * features[:, column["q_cov_name"]], abs=1e-6)
+        ranked_first = features[:, column["answered_rank"]] == 1.0
+        if unseen:  # nothing remembered: no candidate gets either
+            assert not remembered.any() and not ranked_first.any()
+            assert not features[:, column["answered_name_agree"]].any()
+        else:
+            residence = [i for i, g in enumerate(candidates.groups)
+                         if g in with_memory.groups_of([RESIDENCE])]
+            assert ranked_first.sum() == 1 and ranked_first[residence[0]]
+            assert (features[remembered == 0, column["answered_rank"]] == 0).all()
