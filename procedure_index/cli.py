@@ -60,14 +60,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from procedure_index.evaluation import load_questions, rank_metrics, with_stripped
+    from procedure_index.evaluation import codes_by_text, load_questions, rank_metrics, with_stripped
 
     search = _load(args)
     questions = load_questions(args.questions)
     if args.split:
         questions = [q for q in questions if q.split in (None, args.split)]
 
-    codes_of = {q.question: q.codes for q in questions + with_stripped(questions)}
+    codes_of = codes_by_text(questions)
 
     def unseen(text: str) -> list[str]:
         return codes_of.get(text, []) if args.unseen else []

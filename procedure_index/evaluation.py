@@ -75,3 +75,14 @@ def rank_metrics(questions: Iterable[Question], ranker: Ranker) -> Metrics:
 
 def with_stripped(questions: list[Question]) -> list[Question]:
     return [Question(q.id, strip_diacritics(q.question), q.codes, q.kind, q.split) for q in questions]
+
+
+def codes_by_text(questions: list[Question]) -> dict[str, list[str]]:
+    """Each question's text, as written and without diacritics, to its codes: what a leave-procedure-out
+    ranker hides from the memory (rankers see the text only). Identical texts labeled differently hide
+    the procedures of both."""
+    codes: dict[str, list[str]] = {}
+    for q in questions + with_stripped(questions):
+        known = codes.setdefault(q.question, [])
+        known.extend(c for c in q.codes if c not in known)
+    return codes

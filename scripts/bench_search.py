@@ -34,7 +34,7 @@ DEV = SHARED / "questions" / "dev.jsonl"
 EVAL_DATA = REPO_ROOT / "procedure_index" / "eval_data"
 
 from procedure_index import vntext  # noqa: E402
-from procedure_index.evaluation import Question, load_questions, rank_metrics, with_stripped  # noqa: E402
+from procedure_index.evaluation import Question, codes_by_text, load_questions, rank_metrics, with_stripped  # noqa: E402
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def section_quality(index: Path) -> None:
     lexical = ProcedureSearch.load(index, embedding_model="none")
     # Leave-procedure-out: the memory of answered questions ignores the question's own procedures, as for a
     # procedure nobody has asked about before (the memory holds the common ones only).
-    codes_of = {q.question: q.codes for qs in question_sets().values() for q in qs + with_stripped(qs)}
+    codes_of = codes_by_text([q for qs in question_sets().values() for q in qs])
     systems = {
         "hybrid (ours)": lambda q: [h.code for h in hybrid.search(q, k=5).results],
         "hybrid, unseen proc.": lambda q: [h.code for h in hybrid.search(q, 5, codes_of.get(q, [])).results],

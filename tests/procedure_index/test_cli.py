@@ -62,3 +62,15 @@ def test_eval_prints_metrics_with_and_without_diacritics(cli_index, tmp_path):
     unseen = run("eval", "--index", str(cli_index), "--questions", str(questions), "--unseen")
     assert unseen.returncode == 0, unseen.stderr
     assert "unseen by the memory" in unseen.stdout and "as written" in unseen.stdout
+
+
+def test_unseen_eval_hides_every_label_of_a_text_typed_either_way():
+    from procedure_index.evaluation import Question, codes_by_text
+
+    codes = codes_by_text([Question("1", "đăng ký kết hôn", ["1.000894"]),
+                           Question("2", "dang ky ket hon", ["2.000001"]),
+                           Question("3", "khác gì nhau", [])])
+    assert codes["đăng ký kết hôn"] == ["1.000894"]
+    # typed without diacritics, the first is the second: hiding one label only would let the other count
+    assert sorted(codes["dang ky ket hon"]) == ["1.000894", "2.000001"]
+    assert codes["khác gì nhau"] == [] and codes["khac gi nhau"] == []
