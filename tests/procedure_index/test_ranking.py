@@ -36,19 +36,28 @@ def test_question_cues_typed_with_or_without_diacritics(question, expected):
     assert actions.question_actions(vntext.expand_all(vntext.syllables(question))) == expected
 
 
-@pytest.fixture(scope="module")
-def identity_search(tmp_path_factory) -> ProcedureSearch:
+IDENTITY_CODES = {"new": "1.014061", "exchange": "1.014063", "reissue": "1.014064", "modify": "1.014060"}
+
+
+def _identity_index(tmp_path_factory, memory: list[dict]) -> ProcedureSearch:
     documents = "Tờ khai căn cước; giấy tờ chứng minh nơi cư trú."
-    catalog = write_jsonl(tmp_path_factory.mktemp("catalog") / "c.jsonl", [
+    folder = tmp_path_factory.mktemp("identity")
+    catalog = write_jsonl(folder / "c.jsonl", [
         record("1.014061", "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên", "Căn cước", documents=documents),
         record("1.014063", "Cấp đổi thẻ căn cước", "Căn cước", documents=documents),
         record("1.014064", "Cấp lại thẻ căn cước", "Căn cước", documents=documents),
         record("1.014060", "Tích hợp, cập nhật, điều chỉnh thông tin trên thẻ căn cước", "Căn cước",
                documents=documents),
     ])
-    out = tmp_path_factory.mktemp("index")
-    build_index([catalog], out, embedding_model="none")
-    return ProcedureSearch.load(out)
+    build_index([catalog], folder / "index", embedding_model="none",
+                answered_path=write_jsonl(folder / "answered.jsonl", memory))
+    return ProcedureSearch.load(folder / "index")
+
+
+@pytest.fixture(scope="module")
+def identity_search(tmp_path_factory) -> ProcedureSearch:
+    """The catalog's evidence alone: no remembered questions (test_answered.py covers those)."""
+    return _identity_index(tmp_path_factory, [])
 
 
 @pytest.mark.parametrize("question, code", [
@@ -60,6 +69,31 @@ def identity_search(tmp_path_factory) -> ProcedureSearch:
 ])
 def test_the_action_asked_for_picks_among_same_subject_procedures(identity_search, question, code):
     assert identity_search.search(question, k=4).results[0].code == code
+
+
+# Remembered answers the catalog's evidence alone gets wrong: "làm lại" (reissue) for a first card; "đổi"
+# (exchange) for a correction after the 2025 merger; "làm lại" for a broken card, which is exchanged.
+REMEMBERED = [("lam lai can cuoc cho con vua du 14 tuoi", "new"),
+              ("đổi thẻ căn cước theo tên xã mới sau sáp nhập", "modify"),
+              ("the can cuoc bi gay mat goc, lam lai cai moi the nao", "exchange")]
+
+
+def _rank(search: ProcedureSearch, question: str, code: str) -> int:
+    return [h.code for h in search.search(question, k=4).results].index(code) + 1
+
+
+def test_a_question_the_memory_holds_word_for_word_lifts_the_remembered_procedure(tmp_path_factory):
+    """What an officer corrects must count: asked again, the remembered procedure is never pushed down and
+    mostly comes first. The memory is evidence, not a lookup table: against a strong cue ("làm lại" and a
+    name with "cấp lại") it may stay second (ADR 0001, Decision 9)."""
+    remembering = _identity_index(tmp_path_factory, [{"question": q, "codes": [IDENTITY_CODES[a]]}
+                                                     for q, a in REMEMBERED])
+    forgetting = _identity_index(tmp_path_factory, [])
+    before = {q: _rank(forgetting, q, IDENTITY_CODES[a]) for q, a in REMEMBERED}
+    after = {q: _rank(remembering, q, IDENTITY_CODES[a]) for q, a in REMEMBERED}
+    assert all(rank > 1 for rank in before.values())  # the catalog's evidence alone misleads
+    assert all(after[q] <= before[q] for q in before)
+    assert [after[q] for q, _ in REMEMBERED[:2]] == [1, 1]
 
 
 def _mrr(search: ProcedureSearch, questions: list[Question], weights: dict[str, float]) -> float:
