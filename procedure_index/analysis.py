@@ -6,8 +6,11 @@ diacritics match, and accented ("a:đăng_ký") so exact spelling still counts f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+
+import numpy as np
 
 from procedure_index import vntext
 from procedure_index.catalog import Procedure
@@ -82,40 +85,79 @@ def _matches(span: list[str], phrase: tuple[str, ...]) -> bool:
     return all(t == p or (not vntext.has_diacritics(t) and t == vntext.fold_diacritics(p)) for t, p in zip(span, phrase))
 
 
-def _remove_filler(tokens: list[str], phrases: list[tuple[str, ...]], words: set[str]) -> list[str]:
-    folded_words = {vntext.fold_diacritics(w) for w in words}
-    kept: list[str] = []
-    i = 0
-    while i < len(tokens):
-        for phrase in phrases:
-            if _matches(tokens[i:i + len(phrase)], phrase):
-                i += len(phrase)
-                break
-        else:
-            token = tokens[i]
-            if token not in words and (vntext.has_diacritics(token) or token not in folded_words):
-                kept.append(token)
-            i += 1
-    return kept
+@dataclass(frozen=True)
+class Filler:
+    """Chat filler removed from questions before matching: it never names a procedure. A filler word stays
+    where, with a neighbour, it is a phrase of procedure names ("bản sao", "thế chấp", "tặng cho", "trợ
+    giúp", "nhà ở"): those pairs are `name_phrases`, found in the index's names (name_phrases())."""
+    phrases: list[tuple[str, ...]]
+    words: set[str]
+    name_phrases: frozenset[tuple[str, str]] = frozenset()
+
+    def remove(self, tokens: list[str]) -> list[str]:
+        folded_words = {vntext.fold_diacritics(w) for w in self.words}
+        kept: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for phrase in self.phrases:
+                if _matches(tokens[i:i + len(phrase)], phrase):
+                    i += len(phrase)
+                    break
+            else:
+                token = tokens[i]
+                filler = token in self.words or (not vntext.has_diacritics(token) and token in folded_words)
+                if not filler or self._in_name_phrase(tokens, i):
+                    kept.append(token)
+                i += 1
+        return kept
+
+    def _in_name_phrase(self, tokens: list[str], i: int) -> bool:
+        before = i > 0 and (tokens[i - 1], tokens[i]) in self.name_phrases
+        return before or (i + 1 < len(tokens) and (tokens[i], tokens[i + 1]) in self.name_phrases)
 
 
-def query_filler(query_config: dict) -> tuple[list[tuple[str, ...]], set[str]]:
+def query_filler(query_config: dict, name_phrases: Iterable[tuple[str, str]] = ()) -> Filler:
     """Chat filler from the `query` settings: phrases (longest first) and single words."""
     phrases = sorted((tuple(vntext.syllables(p)) for p in query_config["filler_phrases"]), key=len, reverse=True)
-    return phrases, {s for w in query_config["filler_words"] for s in vntext.syllables(w)}
+    words = {s for w in query_config["filler_words"] for s in vntext.syllables(w)}
+    return Filler(phrases, words, frozenset(tuple(p) for p in name_phrases))
 
 
-def analyze_query(text: str, restorer: RestorationModel | None, filler_phrases: list[tuple[str, ...]],
-                  filler_words: set[str]) -> QueryAnalysis:
+def name_phrases(vocab: dict[str, int], name_matrix, filler_words: set[str], min_names: int,
+                 min_share: float) -> list[tuple[str, str]]:
+    """Pairs of a filler word and another word that procedure names use as one phrase: in at least
+    `min_names` names, and in at least `min_share` of the names holding the rarer of the two words
+    ("bản sao": 21 of the 30 names with "sao"; "cho người": 65 of 401, no). Accented, as typed in names.
+    `name_matrix`: documents x terms, the name field of the lexical index."""
+    names_with = np.diff(name_matrix.tocsc().indptr)
+    frequency = {term[2:]: int(names_with[column]) for term, column in vocab.items()
+                 if term.startswith("a:") and column < len(names_with)}
+    pairs = []
+    for term, count in frequency.items():
+        if "_" not in term or count < min_names:
+            continue
+        first, second = term.split("_", 1)
+        if (first in filler_words) == (second in filler_words):
+            continue  # neither is filler, or both are
+        rarer = min(frequency.get(first, 0), frequency.get(second, 0))
+        if rarer and count >= min_share * rarer:
+            pairs.append((first, second))
+    return sorted(pairs)
+
+
+def analyze_query(text: str, restorer: RestorationModel | None, filler: Filler,
+                  restore_below_accented_share: float = 0.25) -> QueryAnalysis:
+    """Aliases, then diacritics restored when the question was typed (mostly) without them ("tach ho can
+    nhung gi ạ" is, though one syllable has a mark), then filler removed."""
     raw = vntext.syllables(text)
-    typed = any(vntext.has_diacritics(t) for t in raw)
+    words = [t for t in raw if t.isalpha()] or raw
+    typed = sum(vntext.has_diacritics(t) for t in words) >= restore_below_accented_share * len(words) > 0
     tokens = vntext.expand_all(raw)
     restored = False
     if not typed and restorer is not None and tokens:
-        tokens = restorer.restore_tokens(tokens)
+        tokens = restorer.restore_tokens(tokens)  # syllables typed with marks stay as typed
         restored = True
-    content = _remove_filler(tokens, filler_phrases, filler_words)
-    return QueryAnalysis(text=text, tokens=content, typed_with_diacritics=typed, restored=restored)
+    return QueryAnalysis(text=text, tokens=filler.remove(tokens), typed_with_diacritics=typed, restored=restored)
 
 
 def query_terms(query: QueryAnalysis, bigram_weight: float, accented_weight: float) -> dict[str, float]:

@@ -19,7 +19,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from procedure_index import vntext
-from procedure_index.analysis import (analyze_query, document_terms, procedure_field, query_filler, seed_sentences,
+from procedure_index.analysis import (analyze_query, document_terms, name_phrases, procedure_field, query_filler,
+                                      seed_sentences,
                                       training_sentences)
 from procedure_index.answered import ANSWERED_FILE, AnsweredMemory, dense_query_text, load_answered
 from procedure_index.catalog import ImportReport, Procedure, load_catalogs
@@ -107,10 +108,12 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path,
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-FORMAT_VERSION = 4  # 3: restoration interpolates a catalog and an everyday model; 4: answered questions
+# 3: restoration interpolates a catalog and an everyday model; 4: answered questions; 5: filler kept in name phrases
+FORMAT_VERSION = 5
 DATA_DIR = Path(__file__).parent / "data"
+NAME_PHRASES_FILE = "name_phrases.json"
 INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl", "answered.json",
-               *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
+               NAME_PHRASES_FILE, *[f"lexical_{name}.npz" for name in FIELD_NAMES]]
 
 
 def build_fingerprint(records: Iterable[dict], config: dict, embedding_model: str,
@@ -172,12 +175,14 @@ def build_restoration(procedures: Iterable[Procedure], query_config: dict,
 
 
 def build_answered_memory(restorer: RestorationModel, config: dict, build: BuildReport, out_dir: Path,
-                          answered_path: Path = ANSWERED_FILE) -> AnsweredMemory:
+                          answered_path: Path = ANSWERED_FILE,
+                          phrases: list[tuple[str, str]] = ()) -> AnsweredMemory:
     """The answered questions (data/answered.jsonl) analysed as a search analyses a question, and embedded
     as questions when the index has an encoder."""
-    filler_phrases, filler_words = query_filler(config["query"])
+    filler = query_filler(config["query"], phrases)
     answered = load_answered(answered_path)
-    queries = [analyze_query(a.question, restorer, filler_phrases, filler_words) for a in answered]
+    queries = [analyze_query(a.question, restorer, filler, config["query"]["restore_below_accented_share"])
+               for a in answered]
     vectors = None
     if build.embedding_model != NO_ENCODER and answered:
         texts = [dense_query_text(q, config["dense"]["max_query_syllables"]) for q in queries]
@@ -228,6 +233,9 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
     lexical = LexicalIndex.build(documents, FIELD_NAMES, k1=lex_config["k1"], b=lex_config["b"])
     lexical.save(out_dir)
     np.save(out_dir / "idf.npy", lexical.document_frequency_idf())
+    phrases = name_phrases(lexical.vocab, lexical.fields["name"], query_filler(config["query"]).words,
+                           **config["query"]["filler_name_phrases"])
+    (out_dir / NAME_PHRASES_FILE).write_text(json.dumps(phrases, ensure_ascii=False), encoding="utf-8")
     del lexical
     build.seconds["lexical"] = round(time.perf_counter() - clock, 2)
 
@@ -251,7 +259,7 @@ def build_from_records(records: RecordStore, report: ImportReport, out_dir: Path
     build.seconds["dense"] = round(time.perf_counter() - clock, 2)
 
     clock = time.perf_counter()
-    build_answered_memory(restorer, config, build, out_dir, answered_path).save(out_dir)
+    build_answered_memory(restorer, config, build, out_dir, answered_path, phrases).save(out_dir)
     build.seconds["answered"] = round(time.perf_counter() - clock, 2)
 
     manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "embedding_model": build.embedding_model,

@@ -18,7 +18,7 @@ import numpy as np
 from procedure_index import actions, vntext
 from procedure_index.analysis import QueryAnalysis, analyze_query, query_filler, query_terms
 from procedure_index.answered import AnsweredMatcher, AnsweredMemory, Closeness, dense_query_text
-from procedure_index.build import FIELD_NAMES
+from procedure_index.build import FIELD_NAMES, NAME_PHRASES_FILE
 from procedure_index.catalog import Procedure
 from procedure_index.config import load_search_config
 from procedure_index.encoders import NO_ENCODER, Encoder, load_encoder
@@ -134,7 +134,9 @@ class ProcedureSearch:
         self._encode_lock = threading.Lock()  # the native encoders are not documented as re-entrant
         self.province = province
         self.config = config
-        self._filler_phrases, self._filler_words = query_filler(config["query"])
+        phrases_path = index_dir / NAME_PHRASES_FILE  # absent from an index built before it existed
+        self._filler = query_filler(config["query"], json.loads(phrases_path.read_text(encoding="utf-8"))
+                                    if phrases_path.exists() else ())
         self._row_factor = self._province_factors(province, config["fusion"])
         self._group_names = [self._name_terms(self._procedures[int(s)].name) for s in self._starts]
         self._group_heads = [self._name_terms(self._procedures[int(s)].name, NAME_HEAD_SYLLABLES)
@@ -205,7 +207,8 @@ class ProcedureSearch:
 
     def analyze(self, question: str) -> QueryAnalysis:
         """The question as search reads it: aliases applied, diacritics restored, chat filler removed."""
-        return analyze_query(question, self._restorer, self._filler_phrases, self._filler_words)
+        return analyze_query(question, self._restorer, self._filler,
+                             self.config["query"]["restore_below_accented_share"])
 
     def search(self, question: str, k: int = 5, unseen_codes: Collection[str] = ()) -> SearchResponse:
         """`unseen_codes`: procedures whose answered questions the memory ignores for this search, as if

@@ -122,9 +122,13 @@ def _load_aliases(path: str) -> tuple[dict[tuple[str, ...], tuple[str, ...]], di
         expansion = tuple(syllables(parts[1]))
         for alias in parts[0].split("|"):
             key = tuple(syllables(alias))
-            if key:
-                exact[key] = expansion
-                folded.setdefault(tuple(fold_diacritics(s) for s in key), expansion)
+            if not key:
+                continue
+            exact[key] = expansion
+            plain = tuple(fold_diacritics(s) for s in key)
+            # folded, one syllable is too ambiguous ("hong": hông, hỏng, hồng): left to restoration
+            if len(key) > 1 or plain == key:
+                folded.setdefault(plain, expansion)
     return exact, folded
 
 

@@ -45,6 +45,21 @@ def test_alias_typed_with_diacritics_must_match_exactly():
     assert vntext.normalize_for_matching("sơ đồ") == "so do"
 
 
+def test_one_syllable_alias_with_diacritics_matches_only_as_typed():
+    # "hông" is "không", but typed plain "hong" may be "hỏng" (broken): restoration decides from context
+    assert vntext.normalize_for_matching("hông biết") == "khong biet"
+    assert vntext.expand_all(["bi", "hu", "hong"]) == ["bi", "hu", "hong"]
+    assert vntext.expand_all(["chung", "chi", "hanh", "nghe", "duoc"])[-1] == "duoc"  # may be "dược"
+    # abbreviations list their plain form too
+    assert vntext.normalize_for_matching("hdnd xa") == vntext.normalize_for_matching("hđnd xã")
+
+
+def test_dk_is_dang_ky_unless_it_follows_du():
+    assert vntext.normalize_for_matching("dk tạm trú") == "dang ky tam tru"
+    assert vntext.normalize_for_matching("đk kết hôn") == "dang ky ket hon"
+    assert vntext.normalize_for_matching("giay du dk san xuat") == "giay du dieu kien san xuat"
+
+
 def test_alias_file_is_data(tmp_path):
     extra = tmp_path / "aliases.tsv"
     extra.write_text("# comment\nbhtn\tbảo hiểm thất nghiệp\n", encoding="utf-8")
