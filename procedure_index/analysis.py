@@ -95,7 +95,6 @@ class Filler:
     name_phrases: frozenset[tuple[str, str]] = frozenset()
 
     def remove(self, tokens: list[str]) -> list[str]:
-        folded_words = {vntext.fold_diacritics(w) for w in self.words}
         kept: list[str] = []
         i = 0
         while i < len(tokens):
@@ -105,8 +104,9 @@ class Filler:
                     break
             else:
                 token = tokens[i]
-                filler = token in self.words or (not vntext.has_diacritics(token) and token in folded_words)
-                if not filler or self._in_name_phrase(tokens, i):
+                # As spelt: a syllable left plain by restoration (or typed so) is a word of its own, not
+                # a filler word without its marks: "ban" in "ủy ban" is not "bạn", "vay" is not "vậy".
+                if token not in self.words or self._in_name_phrase(tokens, i):
                     kept.append(token)
                 i += 1
         return kept

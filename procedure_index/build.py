@@ -108,8 +108,9 @@ def _embed_with_cache(texts: list[str], setting: str, cache_dir: Path,
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-# 3: restoration interpolates a catalog and an everyday model; 4: answered questions; 5: filler kept in name phrases
-FORMAT_VERSION = 5
+# 3: restoration interpolates a catalog and an everyday model; 4: answered questions; 5: filler kept in name
+# phrases; 6: filler compared as spelt (the memory's questions are analysed anew)
+FORMAT_VERSION = 6
 DATA_DIR = Path(__file__).parent / "data"
 NAME_PHRASES_FILE = "name_phrases.json"
 INDEX_FILES = ["procedures.jsonl", "groups.json", "lexical_vocab.json", "idf.npy", "restoration.pkl", "answered.json",

@@ -53,3 +53,11 @@ def test_a_question_typed_mostly_without_diacritics_is_restored_despite_one_mark
     # typed with diacritics (even with a few plain syllables): left as typed
     typed = analyze_query("tách hộ cho con", restorer, filler, share)
     assert not typed.restored and typed.tokens[:2] == ["tách", "hộ"]
+
+
+def test_filler_words_are_compared_as_spelt():
+    # "bạn", "vậy", "mà", "đã" are filler; "ban" (ủy ban), "vay" (borrow), "ma" (ma túy), "da" (da cam) are not
+    filler = _filler()
+    assert filler.remove(vntext.syllables("ủy ban nhân dân xã")) == ["ủy", "ban", "nhân", "dân", "xã"]
+    assert filler.remove(vntext.syllables("vay vốn nhà ở xã hội vậy")) == ["vay", "vốn", "nhà", "xã", "hội"]
+    assert filler.remove(vntext.syllables("cai nghiện ma túy mà bạn")) == ["cai", "nghiện", "ma", "túy"]
