@@ -20,8 +20,7 @@ import numpy as np
 
 from procedure_index import vntext
 from procedure_index.analysis import (analyze_query, document_terms, name_phrases, procedure_field, query_filler,
-                                      seed_sentences,
-                                      training_sentences)
+                                      seed_sentences, training_sentences)
 from procedure_index.answered import ANSWERED_FILE, AnsweredMemory, dense_query_text, load_answered
 from procedure_index.catalog import ImportReport, Procedure, load_catalogs
 from procedure_index.config import load_search_config
