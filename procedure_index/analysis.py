@@ -146,9 +146,10 @@ def name_phrases(vocab: dict[str, int], name_matrix, filler_words: set[str], min
 
 
 def analyze_query(text: str, restorer: RestorationModel | None, filler: Filler,
-                  restore_below_accented_share: float = 0.25) -> QueryAnalysis:
+                  restore_below_accented_share: float) -> QueryAnalysis:
     """Aliases, then diacritics restored when the question was typed (mostly) without them ("tach ho can
-    nhung gi ạ" is, though one syllable has a mark), then filler removed."""
+    nhung gi ạ" is, though one syllable has a mark; the share is `query.restore_below_accented_share`),
+    then filler removed."""
     raw = vntext.syllables(text)
     words = [t for t in raw if t.isalpha()] or raw
     typed = sum(vntext.has_diacritics(t) for t in words) >= restore_below_accented_share * len(words) > 0
